@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBus, type EventBus } from './bus.js';
+import { ServiceClock } from './clock.js';
+import { getEnvBool, getEnvNum, getEnvOptional, getEnvStr } from './env.js';
+import { createLogger, type Logger } from './logger.js';
+import { subgraphInfo, type SubgraphName } from './services.js';
+
+/** The repository root (packages/kit/src → ../../..). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Absolute path of a file or folder in the repository. */
+export function repoPath(...segments: string[]): string {
+  return path.join(REPO_ROOT, ...segments);
+}
+
+/** Where a subgraph's committed migrations live. */
+export function migrationsDirFor(name: SubgraphName): string {
+  return repoPath('prisma', name, 'migrations');
+}
+
+/**
+ * What every subgraph's `start()` accepts. Everything is optional: unset means the embedded default
+ * (PGlite in memory unless `dataDir` is given, the in-process bus, the wall clock).
+ */
+export interface ServiceOptions {
+  port?: number;
+  host?: string;
+  /** PostgreSQL server URL; the service uses its own database there. */
+  databaseUrl?: string;
+  /** Database name on that server (default shelfwise_<service>). */
+  databaseName?: string;
+  /** PGlite data folder (embedded default); unset with no databaseUrl means in memory. */
+  dataDir?: string;
+  bus?: EventBus;
+  clock?: ServiceClock;
+  logger?: Logger;
+}
+
+/** A subgraph's options from the environment (used by src/index.ts and the embedded launcher). */
+export function serviceOptionsFromEnv(name: SubgraphName, env: NodeJS.ProcessEnv = process.env): Required<Pick<ServiceOptions, 'port' | 'host' | 'bus' | 'clock' | 'logger'>> & ServiceOptions {
+  const logger = createLogger(name);
+  const databaseUrl = getEnvOptional('DATABASE_URL', env);
+  return {
+    port: getEnvNum(`SHELFWISE_${name.toUpperCase()}_PORT`, subgraphInfo(name).port, env),
+    host: getEnvStr('SHELFWISE_BIND_HOST', '127.0.0.1', env),
+    databaseUrl,
+    dataDir: databaseUrl ? undefined : path.join(getEnvStr('SHELFWISE_DATA_DIR', repoPath('.data'), env), name),
+    bus: createBus({ redisUrl: getEnvOptional('REDIS_URL', env), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise', env), logger }),
+    clock: new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false, env)),
+    logger,
+  };
+}

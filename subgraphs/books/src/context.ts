@@ -1,0 +1,24 @@
+import type { IncomingMessage } from 'node:http';
+import { viewerFromHeaders, type Clock, type Viewer } from '@shelfwise/kit';
+import type { BookRepository } from './data/BookRepository.js';
+
+/** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
+export interface Context {
+  viewer: Viewer | null;
+  clock: Clock;
+  books: BookRepository;
+  loaders: ReturnType<typeof createLoaders>;
+}
+
+export function createLoaders(books: BookRepository) {
+  return {
+    book: books.bookLoader(),
+    copy: books.copyLoader(),
+    copiesByBook: books.copiesByBookLoader(),
+    counts: books.countsLoader(),
+  };
+}
+
+export function createContext(req: IncomingMessage, books: BookRepository, clock: Clock): Context {
+  return { viewer: viewerFromHeaders(req.headers), clock, books, loaders: createLoaders(books) };
+}

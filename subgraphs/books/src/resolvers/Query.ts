@@ -1,0 +1,27 @@
+import { badInput, pageSize } from '@shelfwise/kit';
+import type { QueryResolvers } from '../generated/graphql.js';
+
+const MAX_QUERY_LENGTH = 200;
+
+export const Query: QueryResolvers = {
+  book: async (_parent, { id }, { loaders }) => {
+    const book = await loaders.book.load(id);
+    return book && !book.withdrawnAt ? book : null;
+  },
+  books: async (_parent, args, { books, loaders }) => {
+    if (args.query && args.query.length > MAX_QUERY_LENGTH) throw badInput(`A search is at most ${MAX_QUERY_LENGTH} characters.`);
+    const filter = args.filter ?? {};
+    if (filter.publishedFrom != null && filter.publishedTo != null && filter.publishedFrom > filter.publishedTo) {
+      throw badInput('"publishedFrom" must not be after "publishedTo".');
+    }
+    const page = await books.search({
+      query: args.query,
+      ...filter,
+      sort: args.sort ?? (args.query ? 'RELEVANCE' : 'TITLE'),
+      first: pageSize(args.first),
+      after: args.after,
+    });
+    for (const edge of page.edges) loaders.book.prime(edge.node.id, edge.node);
+    return page;
+  },
+};

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { gql } from 'graphql-tag';
+import { createContext } from './context.js';
+import { BookRepository } from './data/BookRepository.js';
+import { openBooksDatabase, type BooksDatabase } from './data/client.js';
+import { resolvers } from './resolvers/index.js';
+
+export const typeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export interface BooksHandle extends SubgraphHandle {
+  database: BooksDatabase;
+  books: BookRepository;
+}
+
+/** Starts the books subgraph; `stop()` drains requests and closes the database. */
+export async function start(options: ServiceOptions = {}): Promise<BooksHandle> {
+  const logger = options.logger ?? createLogger('books');
+  const clock = options.clock ?? new ServiceClock();
+  const database = await openBooksDatabase({ ...options, logger });
+  const books = new BookRepository(database.prisma);
+  const handle = await startSubgraph({
+    name: 'books',
+    typeDefs,
+    resolvers,
+    port: options.port ?? 0,
+    host: options.host,
+    logger,
+    context: async (req) => createContext(req, books, clock),
+    ready: () => database.db.ping(),
+    onStop: () => database.close(),
+  });
+  return { ...handle, database, books };
+}
