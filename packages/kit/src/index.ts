@@ -10,3 +10,4 @@ export * from './viewer.js';
 export * from './server.js';
 export * from './relay.js';
 export * from './runtime.js';
+export * from './scalars.js';
