@@ -1,0 +1,21 @@
+import { badInput, pageSize, requireRole, requireViewer } from '@shelfwise/kit';
+import { isUuid } from '../data/LoanRepository.js';
+import type { QueryResolvers } from '../generated/graphql.js';
+
+export const Query: QueryResolvers = {
+  loans: async (_parent, args, { viewer, clock, loans, loaders }) => {
+    requireRole(viewer, 'LIBRARIAN');
+    const filter = args.filter ?? {};
+    for (const field of ['userId', 'bookId'] as const) {
+      const id = filter[field];
+      if (id != null && !isUuid(id)) throw badInput(`"filter.${field}" is not a valid id; pass the id of an existing ${field === 'userId' ? 'user' : 'book'}.`);
+    }
+    const page = await loans.page({ ...filter, now: clock.now(), first: pageSize(args.first), after: args.after });
+    for (const edge of page.edges) loaders.loan.prime(edge.node.id, edge.node);
+    return page;
+  },
+  loanPolicies: (_parent, _args, { viewer, loans }) => {
+    requireViewer(viewer);
+    return loans.policies();
+  },
+};

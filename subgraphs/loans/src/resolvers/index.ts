@@ -1,0 +1,7 @@
+import { DateTimeScalar } from '@shelfwise/kit';
+import type { Resolvers } from '../generated/graphql.js';
+import { Loan } from './Loan.js';
+import { Query } from './Query.js';
+import { User } from './User.js';
+
+export const resolvers: Resolvers = { DateTime: DateTimeScalar, Query, Loan, User };
