@@ -1,0 +1,30 @@
+import {
+  createLogger,
+  getEnvNum,
+  getEnvOptional,
+  getEnvStr,
+  repoPath,
+  ROUTER_PORT,
+  SUBGRAPH_NAMES,
+  subgraphUrlEnvVar,
+  stopOnSignals,
+} from '@shelfwise/kit';
+import { startRouter } from './server.js';
+
+// Runs the router on its own, in front of subgraphs started elsewhere (docker-compose, separate
+// processes). Subgraph URLs come from supergraph.graphql unless SHELFWISE_<NAME>_URL overrides one.
+const logger = createLogger('router');
+const subgraphUrls: Record<string, string> = {};
+for (const name of SUBGRAPH_NAMES) {
+  const url = getEnvOptional(subgraphUrlEnvVar(name));
+  if (url) subgraphUrls[name] = url;
+}
+
+const router = await startRouter({
+  port: getEnvNum('PORT', ROUTER_PORT),
+  host: getEnvStr('SHELFWISE_ROUTER_BIND_HOST', '0.0.0.0'),
+  subgraphUrls,
+  clientDir: getEnvStr('SHELFWISE_CLIENT_DIR', repoPath('client', 'dist')),
+  logger,
+});
+stopOnSignals(() => router.stop(), logger);

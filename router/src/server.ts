@@ -1,0 +1,187 @@
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { createLogger, type Logger } from '@shelfwise/kit';
+import express from 'express';
+import { FetchCounter, SubgraphDataSource, type RouterContext } from './dataSource.js';
+import { createRouterErrorFormatter } from './errors.js';
+import { createKeepAliveFetcher } from './fetcher.js';
+import { readSupergraph, subgraphRoutes, type SubgraphRoute } from './supergraph.js';
+
+export { SERVICE_UNAVAILABLE_MESSAGE } from './errors.js';
+export type { RouterContext } from './dataSource.js';
+export { subgraphRoutes, readSupergraph, SUPERGRAPH_PATH } from './supergraph.js';
+
+export interface RouterOptions {
+  /** Port to listen on; 0 picks a free one (tests). */
+  port?: number;
+  /** Interface to bind; all interfaces by default (the router is the public entry point). */
+  host?: string;
+  /** The composed supergraph SDL; read from supergraph.graphql at the repository root when unset. */
+  supergraphSdl?: string;
+  /** Routing URL per subgraph name, overriding the supergraph's (e.g. the ports the subgraphs got). */
+  subgraphUrls?: Partial<Record<string, string>>;
+  /** A built web app to serve at `/` (index.html for every other GET that is not /graphql). */
+  clientDir?: string;
+  /** Also required by GET /ready when given (the Redis the platform uses for events). */
+  redisPing?: () => Promise<void>;
+  /** How long GET /ready waits for each subgraph. */
+  readinessTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface RouterHandle {
+  port: number;
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  /** Where each subgraph is reached. */
+  subgraphs: readonly SubgraphRoute[];
+  /** Fetches sent to each subgraph since start (or the last reset). */
+  fetchCounts: ReadonlyMap<string, number>;
+  resetFetchCounts(): void;
+  stop(): Promise<void>;
+}
+
+const BODY_LIMIT = '1mb';
+
+/**
+ * Starts the router: Apollo Server 5 with @apollo/gateway over a static supergraph at /graphql, GET
+ * /health (alive) and GET /ready (every subgraph, and Redis when given, answers), plus the web app
+ * when `clientDir` holds a build. Query plans are cached by the gateway (its default LRU store), so a
+ * repeated operation costs no planning. `stop()` drains requests, then closes subgraph connections.
+ */
+export async function startRouter(options: RouterOptions = {}): Promise<RouterHandle> {
+  const logger = options.logger ?? createLogger('router');
+  // The gateway reports usage to Apollo and probes cloud metadata services unless this is set; keep it
+  // off unless the operator explicitly asks otherwise.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+
+  const supergraphSdl = options.supergraphSdl ?? readSupergraph();
+  const routes = subgraphRoutes(supergraphSdl).map((route) => ({ name: route.name, url: options.subgraphUrls?.[route.name] ?? route.url }));
+  const urlOf = new Map(routes.map((route) => [route.name, route.url]));
+  const fetcher = createKeepAliveFetcher();
+  const counter = new FetchCounter();
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger,
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({
+        name,
+        url: urlOf.get(name) ?? url ?? '',
+        fetcher: fetcher.fetch,
+        counter,
+        logger: logger.child({ subgraph: name }),
+      }),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const server = new ApolloServer<RouterContext>({
+    gateway,
+    logger,
+    formatError: createRouterErrorFormatter(logger),
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+    ],
+  });
+  await server.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  const readinessTimeoutMs = options.readinessTimeoutMs ?? 2000;
+  const probe = async (url: string): Promise<boolean> => {
+    try {
+      const res = await fetcher.fetch(new URL('/ready', url).toString(), {
+        method: 'GET',
+        signal: AbortSignal.timeout(readinessTimeoutMs),
+      });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  };
+  app.get('/ready', async (_req, res) => {
+    const checks = routes.map(async (route) => ((await probe(route.url)) ? null : route.name));
+    if (options.redisPing) {
+      const ping = options.redisPing;
+      checks.push(
+        ping().then(
+          () => null,
+          () => 'redis',
+        ),
+      );
+    }
+    const notReady = (await Promise.all(checks)).filter((name): name is string => name !== null);
+    if (notReady.length === 0) {
+      res.json({ status: 'ready' });
+      return;
+    }
+    logger.warn({ notReady }, 'readiness check failed');
+    res.status(503).json({ status: 'unavailable', notReady });
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: BODY_LIMIT }),
+    expressMiddleware(server, {
+      // TODO(#3): establish the viewer from the Authorization bearer token; until then every caller is anonymous.
+      context: async (): Promise<RouterContext> => ({ viewer: null }),
+    }),
+  );
+
+  if (options.clientDir && existsSync(path.join(options.clientDir, 'index.html'))) {
+    const indexHtml = path.resolve(options.clientDir, 'index.html');
+    app.use(express.static(options.clientDir, { index: 'index.html' }));
+    // Client-side routes: any other GET that is not the API gets the app, which routes it itself.
+    app.use((req, res, next) => {
+      if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path === '/graphql' || req.path.startsWith('/graphql/')) {
+        next();
+        return;
+      }
+      res.sendFile(indexHtml);
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port ?? 4000, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
+  logger.info({ url, subgraphs: routes.map((r) => r.name) }, 'router ready');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    url,
+    subgraphs: routes,
+    fetchCounts: counter.counts,
+    resetFetchCounts: () => counter.reset(),
+    stop() {
+      stopping ??= (async () => {
+        await server.stop();
+        fetcher.destroy();
+      })();
+      return stopping;
+    },
+  };
+}
