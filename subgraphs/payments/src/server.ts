@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { gql } from 'graphql-tag';
+import { createContext } from './context.js';
+import { openPaymentsDatabase, type PaymentsDatabase } from './data/client.js';
+import { FineRepository } from './data/FineRepository.js';
+import { PaymentRepository } from './data/PaymentRepository.js';
+import { resolvers } from './resolvers/index.js';
+
+export const typeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export interface PaymentsHandle extends SubgraphHandle {
+  database: PaymentsDatabase;
+  fines: FineRepository;
+  payments: PaymentRepository;
+}
+
+/** Starts the payments subgraph; `stop()` drains requests and closes the database. */
+export async function start(options: ServiceOptions = {}): Promise<PaymentsHandle> {
+  const logger = options.logger ?? createLogger('payments');
+  const clock = options.clock ?? new ServiceClock();
+  const database = await openPaymentsDatabase({ ...options, logger });
+  const fines = new FineRepository(database.prisma, clock);
+  const payments = new PaymentRepository(database.prisma, clock);
+  const handle = await startSubgraph({
+    name: 'payments',
+    typeDefs,
+    resolvers,
+    port: options.port ?? 0,
+    host: options.host,
+    logger,
+    context: async (req) => createContext(req, { fines, payments }, clock),
+    ready: () => database.db.ping(),
+    onStop: () => database.close(),
+  });
+  return { ...handle, database, fines, payments };
+}

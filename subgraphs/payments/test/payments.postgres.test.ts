@@ -1,0 +1,14 @@
+import { dropTestDatabase, freshDatabaseName, hasPostgres, TEST_DATABASE_URL } from '@shelfwise/testkit';
+import { describePaymentsSubgraph } from './suite.js';
+
+const pgOk = await hasPostgres();
+const describePg = pgOk ? describe : describe.skip;
+const databaseName = freshDatabaseName('payments');
+
+describePaymentsSubgraph(
+  'payments subgraph (real Postgres)',
+  describePg,
+  () => ({ databaseUrl: TEST_DATABASE_URL, databaseName }),
+  () => dropTestDatabase(databaseName),
+  { concurrency: true },
+);

@@ -1,0 +1,3 @@
+import { describePaymentsSubgraph } from './suite.js';
+
+describePaymentsSubgraph('payments subgraph (PGlite)', describe, () => ({}));
