@@ -18,14 +18,14 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
-/** A title in the catalogue (owned by the books subgraph). */
+/** A title in the catalogue. Copies are the physical items that patrons borrow. */
 export type Book = {
   __typename?: 'Book';
   /** Stable identifier. */
   id: Scalars['ID']['output'];
 };
 
-/** One physical copy of a book (owned by the books subgraph). */
+/** One physical copy of a book, identified by the barcode on its label. */
 export type Copy = {
   __typename?: 'Copy';
   /** Stable identifier. */
@@ -144,7 +144,7 @@ export type QueryLoansArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** The roles a user can hold. */
+/** What a user may do in the library. */
 export type Role =
   /** Administers the library system. */
   | 'ADMIN'
@@ -153,7 +153,7 @@ export type Role =
   /** A patron who borrows books. */
   | 'PATRON';
 
-/** A person with an account at the library (owned by the users subgraph). */
+/** Someone with an account: a patron, a librarian or an administrator. */
 export type User = {
   __typename?: 'User';
   /** Stable identifier. */
@@ -163,7 +163,7 @@ export type User = {
 };
 
 
-/** A person with an account at the library (owned by the users subgraph). */
+/** Someone with an account: a patron, a librarian or an administrator. */
 export type UserLoansArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
