@@ -1,0 +1,7 @@
+import { DateTimeScalar } from '@shelfwise/kit';
+import type { Resolvers } from '../generated/graphql.js';
+import { Book } from './Book.js';
+import { Reservation } from './Reservation.js';
+import { User } from './User.js';
+
+export const resolvers: Resolvers = { DateTime: DateTimeScalar, Reservation, User, Book };

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { gql } from 'graphql-tag';
+import { createContext } from './context.js';
+import { ReservationRepository } from './data/ReservationRepository.js';
+import { openReservationsDatabase, type ReservationsDatabase } from './data/client.js';
+import { resolvers } from './resolvers/index.js';
+
+export const typeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export interface ReservationsHandle extends SubgraphHandle {
+  database: ReservationsDatabase;
+  reservations: ReservationRepository;
+}
+
+/** Starts the reservations subgraph; `stop()` drains requests and closes the database. */
+export async function start(options: ServiceOptions = {}): Promise<ReservationsHandle> {
+  const logger = options.logger ?? createLogger('reservations');
+  const clock = options.clock ?? new ServiceClock();
+  const database = await openReservationsDatabase({ ...options, logger });
+  const reservations = new ReservationRepository(database.prisma);
+  const handle = await startSubgraph({
+    name: 'reservations',
+    typeDefs,
+    resolvers,
+    port: options.port ?? 0,
+    host: options.host,
+    logger,
+    context: async (req) => createContext(req, reservations, clock),
+    ready: () => database.db.ping(),
+    onStop: () => database.close(),
+  });
+  return { ...handle, database, reservations };
+}

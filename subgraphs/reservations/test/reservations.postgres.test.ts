@@ -1,0 +1,8 @@
+import { dropTestDatabase, freshDatabaseName, hasPostgres, TEST_DATABASE_URL } from '@shelfwise/testkit';
+import { describeReservationsSubgraph } from './suite.js';
+
+const pgOk = await hasPostgres();
+const describePg = pgOk ? describe : describe.skip;
+const databaseName = freshDatabaseName('reservations');
+
+describeReservationsSubgraph('reservations subgraph (real Postgres)', describePg, () => ({ databaseUrl: TEST_DATABASE_URL, databaseName }), () => dropTestDatabase(databaseName));
