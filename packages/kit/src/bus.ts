@@ -17,6 +17,10 @@ export interface EventBus {
   dispose(): Promise<void>;
 }
 
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 class HandlerTable {
   private readonly handlers = new Map<string, Set<BusHandler>>();
 
@@ -40,11 +44,26 @@ class HandlerTable {
     return true;
   }
 
-  deliver(channel: string, message: unknown, logger?: Logger): void {
-    // Copy first: a handler may unsubscribe itself while we iterate.
-    for (const handler of [...(this.handlers.get(channel) ?? [])]) {
+  /** The handlers registered on `channel` right now (a copy). */
+  snapshot(channel: string): BusHandler[] {
+    return [...(this.handlers.get(channel) ?? [])];
+  }
+
+  has(channel: string, handler: BusHandler): boolean {
+    return this.handlers.get(channel)?.has(handler) ?? false;
+  }
+
+  /**
+   * Calls each handler that is still registered. A handler that throws, or returns a promise that
+   * rejects, is logged and never stops the others (nor becomes an unhandled rejection).
+   */
+  deliver(channel: string, message: unknown, logger?: Logger, handlers: BusHandler[] = this.snapshot(channel)): void {
+    for (const handler of handlers) {
+      // A handler may have unsubscribed (itself or another) since the snapshot was taken.
+      if (!this.has(channel, handler)) continue;
       try {
-        handler(message);
+        const result: unknown = handler(message);
+        if (isPromiseLike(result)) result.then(undefined, (err: unknown) => logger?.error({ err, channel }, 'bus handler failed'));
       } catch (err) {
         logger?.error({ err, channel }, 'bus handler threw');
       }
@@ -60,7 +79,14 @@ class HandlerTable {
   }
 }
 
-/** The in-process bus: same semantics as Redis (JSON round trip, asynchronous delivery). */
+/** JSON text of a message; refuses values JSON cannot carry (undefined, functions, symbols). */
+function serialize(channel: string, message: unknown): string {
+  const payload = JSON.stringify(message) as string | undefined;
+  if (payload === undefined) throw new Error(`Cannot publish ${typeof message} on "${channel}": bus messages must be JSON values.`);
+  return payload;
+}
+
+/** The in-process bus: same semantics as Redis (JSON round trip, asynchronous delivery, at-most-once). */
 export class InMemoryBus implements EventBus {
   private readonly table = new HandlerTable();
   private disposed = false;
@@ -69,9 +95,13 @@ export class InMemoryBus implements EventBus {
 
   async publish(channel: string, message: unknown): Promise<void> {
     if (this.disposed) throw new Error('The event bus has been disposed.');
-    const payload = JSON.stringify(message);
-    // Deliver on a later tick, as a network bus would; never inside the publisher's call stack.
-    setImmediate(() => this.table.deliver(channel, JSON.parse(payload), this.logger));
+    const payload = serialize(channel, message);
+    // Only the handlers subscribed at publish time receive the message, as with Redis: one that
+    // subscribes after publish() returned must not see it. Delivery happens on a later tick, as a
+    // network bus would, never inside the publisher's call stack.
+    const handlers = this.table.snapshot(channel);
+    if (handlers.length === 0) return;
+    setImmediate(() => this.table.deliver(channel, JSON.parse(payload), this.logger, handlers));
   }
 
   async subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
@@ -108,11 +138,15 @@ export class RedisBus implements EventBus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly table = new HandlerTable();
+  /** SUBSCRIBE commands not yet acknowledged, by channel: later subscribers to the channel wait for them. */
+  private readonly pending = new Map<string, Promise<unknown>>();
   private readonly prefix: string;
   private disposed = false;
 
   constructor(private readonly options: RedisBusOptions) {
     if (!options.prefix || options.prefix.trim() === '') throw new Error('RedisBus needs a non-empty channel prefix.');
+    // The prefix also names the connections (CLIENT SETNAME), which Redis refuses when it has spaces.
+    if (/\s/.test(options.prefix)) throw new Error(`RedisBus channel prefix "${options.prefix}" must not contain whitespace.`);
     this.prefix = options.prefix.endsWith(':') ? options.prefix : `${options.prefix}:`;
     const common = { maxRetriesPerRequest: 3, lazyConnect: false, enableAutoPipelining: true };
     this.publisher = new Redis(options.url, { ...common, connectionName: `${this.prefix}pub` });
@@ -135,12 +169,32 @@ export class RedisBus implements EventBus {
 
   async publish(channel: string, message: unknown): Promise<void> {
     if (this.disposed) throw new Error('The event bus has been disposed.');
-    await this.publisher.publish(this.prefix + channel, JSON.stringify(message));
+    await this.publisher.publish(this.prefix + channel, serialize(channel, message));
   }
 
   async subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
     if (this.disposed) throw new Error('The event bus has been disposed.');
-    if (this.table.add(channel, handler)) await this.subscriber.subscribe(this.prefix + channel);
+    if (this.table.add(channel, handler)) {
+      const subscribed = this.subscriber.subscribe(this.prefix + channel);
+      this.pending.set(channel, subscribed);
+      try {
+        await subscribed;
+      } catch (err) {
+        this.table.remove(channel, handler);
+        throw err;
+      } finally {
+        if (this.pending.get(channel) === subscribed) this.pending.delete(channel);
+      }
+    } else {
+      // Another handler's SUBSCRIBE for this channel may still be in flight: the promise must not
+      // resolve before Redis would deliver to this handler.
+      try {
+        await this.pending.get(channel);
+      } catch (err) {
+        this.table.remove(channel, handler);
+        throw err;
+      }
+    }
     return async () => {
       if (this.table.remove(channel, handler) && !this.disposed) await this.subscriber.unsubscribe(this.prefix + channel);
     };
@@ -156,8 +210,11 @@ export class RedisBus implements EventBus {
     this.disposed = true;
     this.table.clear();
     await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
-    this.publisher.disconnect();
-    this.subscriber.disconnect();
+    for (const conn of [this.publisher, this.subscriber]) {
+      // Only a connection QUIT did not close (e.g. still reconnecting). On one that has already ended,
+      // disconnect() arms a 2 s destroy timer that nothing clears, holding the process open.
+      if (conn.status !== 'end') conn.disconnect();
+    }
   }
 }
 

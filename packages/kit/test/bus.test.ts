@@ -1,0 +1,343 @@
+import { Writable } from 'node:stream';
+import { InMemoryBus, RedisBus, type EventBus, type Logger } from '@shelfwise/kit';
+import { eventually, freshRedisPrefix, hasRedis, TEST_REDIS_URL } from '@shelfwise/testkit';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+
+const redisOk = await hasRedis();
+const describeRedis = redisOk ? describe : describe.skip;
+
+/** A pino logger whose lines land in `lines` (to check that failures are logged, not lost). */
+function capturingLogger(): { logger: Logger; lines: { level: number; msg: string }[] } {
+  const lines: { level: number; msg: string }[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+/** One bus under test plus a way to look at the transport underneath it. */
+interface BusHarness {
+  bus: EventBus;
+  /** Channels this bus still holds a subscription for (Redis: on the server; in memory: in its table). */
+  channelsLeft(): Promise<number>;
+}
+
+type BusFactory = (logger: Logger) => Promise<BusHarness>;
+
+/** Records what a handler received. */
+function recorder() {
+  const received: unknown[] = [];
+  return { received, handler: (message: unknown) => void received.push(message) };
+}
+
+/**
+ * The behaviour every EventBus must have. Delivery is asynchronous, so every "was delivered" waits with
+ * eventually(), and every "was NOT delivered" is proved by a later message on the same channel that did
+ * arrive (both transports keep the publish order).
+ */
+function busContract(name: string, factory: BusFactory) {
+  describe(`EventBus contract: ${name}`, () => {
+    let harness: BusHarness;
+    let bus: EventBus;
+    let log: ReturnType<typeof capturingLogger>;
+
+    beforeEach(async () => {
+      log = capturingLogger();
+      harness = await factory(log.logger);
+      bus = harness.bus;
+    });
+    afterEach(() => bus.dispose());
+
+    it('delivers published values after a JSON round trip', async () => {
+      const { received, handler } = recorder();
+      await bus.subscribe('loans', handler);
+      const sent = { loanId: 'l-1', due: new Date('2026-11-23T10:00:00.000Z'), tags: ['a', 1, null, true], dropped: undefined };
+      await bus.publish('loans', sent);
+      await bus.publish('loans', 'plain string');
+      await bus.publish('loans', 42);
+      await bus.publish('loans', null);
+      await eventually(() => received.length === 4, 5000, 'four messages');
+      expect(received).toEqual([{ loanId: 'l-1', due: '2026-11-23T10:00:00.000Z', tags: ['a', 1, null, true] }, 'plain string', 42, null]);
+      // a copy, never the publisher's object
+      expect(received[0]).not.toBe(sent);
+      expect(Object.keys(received[0] as object)).not.toContain('dropped');
+    });
+
+    it('delivers each message once to every handler on the channel', async () => {
+      const a = recorder();
+      const b = recorder();
+      const c = recorder();
+      await bus.subscribe('holds', a.handler);
+      await bus.subscribe('holds', b.handler);
+      await bus.subscribe('holds', c.handler);
+      await bus.publish('holds', { n: 1 });
+      await bus.publish('holds', { n: 2 });
+      await eventually(() => a.received.length === 2 && b.received.length === 2 && c.received.length === 2, 5000, 'all three handlers');
+      for (const r of [a, b, c]) expect(r.received).toEqual([{ n: 1 }, { n: 2 }]);
+    });
+
+    it('keeps channels separate', async () => {
+      const loans = recorder();
+      const holds = recorder();
+      await bus.subscribe('loans', loans.handler);
+      await bus.subscribe('holds', holds.handler);
+      await bus.publish('loans', 'for loans');
+      await bus.publish('holds', 'for holds');
+      await bus.publish('loans', 'loans again');
+      await eventually(() => loans.received.length === 2 && holds.received.length === 1, 5000, 'both channels');
+      expect(loans.received).toEqual(['for loans', 'loans again']);
+      expect(holds.received).toEqual(['for holds']);
+    });
+
+    it('stops delivering to a handler once it unsubscribed, and keeps the others', async () => {
+      const leaving = recorder();
+      const staying = recorder();
+      const unsubscribe = await bus.subscribe('fines', leaving.handler);
+      await bus.subscribe('fines', staying.handler);
+      await bus.publish('fines', 1);
+      await eventually(() => leaving.received.length === 1 && staying.received.length === 1, 5000, 'first message');
+      await unsubscribe();
+      await unsubscribe(); // a second call is harmless
+      await bus.publish('fines', 2);
+      await eventually(() => staying.received.length === 2, 5000, 'second message to the remaining handler');
+      expect(leaving.received).toEqual([1]);
+      expect(staying.received).toEqual([1, 2]);
+      expect(await harness.channelsLeft()).toBe(1);
+    });
+
+    it('releases the channel when its last handler leaves', async () => {
+      const first = await bus.subscribe('notifications', () => undefined);
+      const second = await bus.subscribe('notifications', () => undefined);
+      const other = await bus.subscribe('other', () => undefined);
+      expect(await harness.channelsLeft()).toBe(2);
+      await first();
+      expect(await harness.channelsLeft()).toBe(2);
+      await second();
+      expect(await harness.channelsLeft()).toBe(1);
+      await other();
+      expect(await harness.channelsLeft()).toBe(0);
+
+      // and the channel works again when someone comes back
+      const again = recorder();
+      await bus.subscribe('notifications', again.handler);
+      await bus.publish('notifications', 'back');
+      await eventually(() => again.received.length === 1, 5000, 'delivery after resubscribing');
+      expect(again.received).toEqual(['back']);
+    });
+
+    it('does not let a handler that throws or rejects stop the others, and logs it', async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const healthy = recorder();
+        await bus.subscribe('events', () => {
+          throw new Error('sync handler failure');
+        });
+        // A BusHandler returns void, but an async function is assignable to it: its rejection must be caught too.
+        await bus.subscribe('events', async () => {
+          await Promise.resolve();
+          throw new Error('async handler failure');
+        });
+        await bus.subscribe('events', healthy.handler);
+        await bus.publish('events', 'one');
+        await bus.publish('events', 'two');
+        await eventually(() => healthy.received.length === 2, 5000, 'the healthy handler');
+        await eventually(() => log.lines.filter((l) => l.level >= 50).length === 4, 5000, 'four logged handler failures');
+        expect(healthy.received).toEqual(['one', 'two']);
+        expect(log.lines.filter((l) => l.msg === 'bus handler threw')).toHaveLength(2);
+        expect(log.lines.filter((l) => l.msg === 'bus handler failed')).toHaveLength(2);
+        // give a would-be unhandled rejection the chance to surface before looking
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
+    it('skips a handler that another handler unsubscribed during the same delivery', async () => {
+      const late = recorder();
+      let unsubscribeLate: (() => Promise<void>) | undefined;
+      await bus.subscribe('events', () => void unsubscribeLate?.());
+      unsubscribeLate = await bus.subscribe('events', late.handler);
+      const probe = recorder();
+      await bus.subscribe('events', probe.handler);
+      await bus.publish('events', 'x');
+      await eventually(() => probe.received.length === 1, 5000, 'the probe handler');
+      expect(late.received).toEqual([]);
+    });
+
+    it('is at-most-once: a message published before subscribing is never delivered', async () => {
+      await bus.publish('returns', 'before');
+      const { received, handler } = recorder();
+      await bus.subscribe('returns', handler);
+      await bus.publish('returns', 'after');
+      await eventually(() => received.length >= 1, 5000, 'the message published after subscribing');
+      expect(received).toEqual(['after']);
+    });
+
+    it('resolves subscribe() only once the handler will receive messages, even when another subscribe to the channel is in flight', async () => {
+      const channels = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+      const recorders = channels.map(() => recorder());
+      await Promise.all(
+        channels.map(async (channel, i) => {
+          const inFlight = bus.subscribe(channel, () => undefined);
+          await bus.subscribe(channel, recorders[i]!.handler);
+          // published right after this subscribe resolved, possibly before the first one did
+          await bus.publish(channel, `to ${channel}`);
+          await inFlight;
+        }),
+      );
+      await eventually(() => recorders.every((r) => r.received.length === 1), 5000, 'one message on every channel');
+      expect(recorders.map((r) => r.received[0])).toEqual(channels.map((c) => `to ${c}`));
+    });
+
+    it('refuses to publish values JSON cannot carry, and keeps working', async () => {
+      const { received, handler } = recorder();
+      await bus.subscribe('events', handler);
+      await expect(bus.publish('events', undefined)).rejects.toThrow(/JSON/);
+      await expect(bus.publish('events', () => 1)).rejects.toThrow(/JSON/);
+      await expect(bus.publish('events', { n: 1n })).rejects.toThrow(/BigInt/);
+      await bus.publish('events', 'fine');
+      await eventually(() => received.length === 1, 5000, 'the valid message');
+      expect(received).toEqual(['fine']);
+    });
+
+    it('drops every handler on dispose() and refuses to publish or subscribe afterwards', async () => {
+      await bus.subscribe('events', () => undefined);
+      await bus.dispose();
+      await bus.dispose(); // idempotent
+      await eventually(async () => (await harness.channelsLeft()) === 0, 5000, 'no channel left');
+      await expect(bus.publish('events', 'late')).rejects.toThrow(/disposed/);
+      await expect(bus.subscribe('events', () => undefined)).rejects.toThrow(/disposed/);
+    });
+  });
+}
+
+busContract('InMemoryBus', async (logger) => {
+  const bus = new InMemoryBus(logger);
+  return { bus, channelsLeft: async () => bus.activeChannels };
+});
+
+describeRedis('RedisBus against Redis', () => {
+  let admin: Redis;
+  beforeAll(() => {
+    admin = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    await admin.quit();
+  });
+
+  /** Subscriber count of one fully qualified channel, as Redis itself sees it. */
+  async function numsub(fullChannel: string): Promise<number> {
+    const reply = (await admin.pubsub('NUMSUB', fullChannel)) as [string, number];
+    return Number(reply[1]);
+  }
+
+  /** Names of the client connections Redis currently has open. */
+  async function clientNames(): Promise<string[]> {
+    const list = (await admin.client('LIST')) as string;
+    return list
+      .split('\n')
+      .map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '')
+      .filter((n) => n !== '');
+  }
+
+  busContract('RedisBus', async (logger) => {
+    const prefix = freshRedisPrefix('bus');
+    const bus = new RedisBus({ url: TEST_REDIS_URL, prefix, logger });
+    return { bus, channelsLeft: async () => ((await admin.pubsub('CHANNELS', `${prefix}:*`)) as string[]).length };
+  });
+
+  describe('Redis specifics', () => {
+    const buses: RedisBus[] = [];
+    function newBus(prefix: string, logger?: Logger): RedisBus {
+      const bus = new RedisBus({ url: TEST_REDIS_URL, prefix, logger });
+      buses.push(bus);
+      return bus;
+    }
+    afterEach(async () => {
+      await Promise.all(buses.splice(0).map((b) => b.dispose()));
+    });
+
+    it('holds one Redis subscription per channel and really unsubscribes after the last handler leaves', async () => {
+      const prefix = freshRedisPrefix('bus');
+      const bus = newBus(prefix);
+      const unsubscribeA = await bus.subscribe('loans', () => undefined);
+      const unsubscribeB = await bus.subscribe('loans', () => undefined);
+      expect(await numsub(`${prefix}:loans`)).toBe(1);
+      await unsubscribeA();
+      expect(await numsub(`${prefix}:loans`)).toBe(1);
+      await unsubscribeB();
+      expect(await numsub(`${prefix}:loans`)).toBe(0);
+    });
+
+    it('does not double the separator when the prefix already ends with ":"', async () => {
+      const prefix = `${freshRedisPrefix('bus')}:`;
+      const bus = newBus(prefix);
+      await bus.subscribe('loans', () => undefined);
+      expect(await numsub(`${prefix}loans`)).toBe(1);
+    });
+
+    it('closes both connections on dispose()', async () => {
+      const prefix = freshRedisPrefix('bus');
+      const bus = newBus(prefix);
+      await bus.subscribe('loans', () => undefined);
+      await bus.ping();
+      expect((await clientNames()).filter((n) => n.startsWith(prefix)).sort()).toEqual([`${prefix}:pub`, `${prefix}:sub`]);
+      await bus.dispose();
+      await eventually(async () => (await clientNames()).every((n) => !n.startsWith(prefix)), 5000, 'Redis to drop the bus connections');
+      expect(await numsub(`${prefix}:loans`)).toBe(0);
+      await expect(bus.ping()).rejects.toThrow();
+    });
+
+    it('refuses an empty, blank or spaced prefix', () => {
+      expect(() => new RedisBus({ url: TEST_REDIS_URL, prefix: '' })).toThrow(/non-empty channel prefix/);
+      expect(() => new RedisBus({ url: TEST_REDIS_URL, prefix: '   ' })).toThrow(/non-empty channel prefix/);
+      expect(() => new RedisBus({ url: TEST_REDIS_URL, prefix: 'my app' })).toThrow(/whitespace/);
+    });
+
+    it('keeps buses with different prefixes apart', async () => {
+      const a = newBus(freshRedisPrefix('bus-a'));
+      const b = newBus(freshRedisPrefix('bus-b'));
+      const seenByA = recorder();
+      const seenByB = recorder();
+      await a.subscribe('loans', seenByA.handler);
+      await b.subscribe('loans', seenByB.handler);
+      await a.publish('loans', 'from a');
+      await b.publish('loans', 'from b');
+      await a.publish('loans', 'a again');
+      await eventually(() => seenByA.received.length === 2 && seenByB.received.length === 1, 5000, 'each bus its own messages');
+      expect(seenByA.received).toEqual(['from a', 'a again']);
+      expect(seenByB.received).toEqual(['from b']);
+    });
+
+    it('connects buses that share a prefix (one per service process)', async () => {
+      const prefix = freshRedisPrefix('bus');
+      const loansService = newBus(prefix);
+      const notificationsService = newBus(prefix);
+      const { received, handler } = recorder();
+      await notificationsService.subscribe('loan.due', handler);
+      await loansService.publish('loan.due', { loanId: 'l-1' });
+      await eventually(() => received.length === 1, 5000, 'the other process to receive it');
+      expect(received).toEqual([{ loanId: 'l-1' }]);
+    });
+
+    it('drops a message that is not JSON and keeps delivering', async () => {
+      const prefix = freshRedisPrefix('bus');
+      const log = capturingLogger();
+      const bus = newBus(prefix, log.logger);
+      const { received, handler } = recorder();
+      await bus.subscribe('loans', handler);
+      await admin.publish(`${prefix}:loans`, 'not json {');
+      await bus.publish('loans', 'valid');
+      await eventually(() => received.length === 1, 5000, 'the valid message');
+      expect(received).toEqual(['valid']);
+      expect(log.lines.some((l) => l.msg === 'dropped a bus message that is not JSON')).toBe(true);
+    });
+  });
+});
