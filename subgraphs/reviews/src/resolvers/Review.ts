@@ -1,0 +1,8 @@
+import type { ReviewResolvers } from '../generated/graphql.js';
+
+export const Review: ReviewResolvers = {
+  // Reviews are public catalogue content: no viewer check.
+  __resolveReference: (ref, { loaders }) => loaders.review.load(ref.id),
+  book: (review) => ({ id: review.bookId }),
+  author: (review) => ({ id: review.authorId }),
+};

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { gql } from 'graphql-tag';
+import { createContext } from './context.js';
+import { ReviewRepository } from './data/ReviewRepository.js';
+import { openReviewsDatabase, type ReviewsDatabase } from './data/client.js';
+import { resolvers } from './resolvers/index.js';
+
+export const typeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export interface ReviewsHandle extends SubgraphHandle {
+  database: ReviewsDatabase;
+  reviews: ReviewRepository;
+}
+
+/** Starts the reviews subgraph; `stop()` drains requests and closes the database. */
+export async function start(options: ServiceOptions = {}): Promise<ReviewsHandle> {
+  const logger = options.logger ?? createLogger('reviews');
+  const clock = options.clock ?? new ServiceClock();
+  const database = await openReviewsDatabase({ ...options, logger });
+  const reviews = new ReviewRepository(database.prisma);
+  const handle = await startSubgraph({
+    name: 'reviews',
+    typeDefs,
+    resolvers,
+    port: options.port ?? 0,
+    host: options.host,
+    logger,
+    context: async (req) => createContext(req, reviews, clock),
+    ready: () => database.db.ping(),
+    onStop: () => database.close(),
+  });
+  return { ...handle, database, reviews };
+}
