@@ -5,4 +5,9 @@ const pgOk = await hasPostgres();
 const describePg = pgOk ? describe : describe.skip;
 const databaseName = freshDatabaseName('loans');
 
-describeLoansSubgraph('loans subgraph (real Postgres)', describePg, () => ({ databaseUrl: TEST_DATABASE_URL, databaseName }), () => dropTestDatabase(databaseName));
+describeLoansSubgraph(
+  'loans subgraph (real Postgres)',
+  describePg,
+  () => ({ databaseUrl: TEST_DATABASE_URL, databaseName }),
+  () => dropTestDatabase(databaseName),
+);

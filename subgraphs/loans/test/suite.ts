@@ -32,7 +32,12 @@ const PAGE_FIELDS = `totalCount edges { cursor node { ${LOAN_FIELDS} } } pageInf
  * The loans subgraph's behaviour, run once on PGlite (loans.test.ts) and once on real Postgres
  * (loans.postgres.test.ts) so the SQL is proven on both.
  */
-export function describeLoansSubgraph(title: string, describeFn: jest.Describe, options: () => ServiceOptions, cleanup?: () => Promise<void>): void {
+export function describeLoansSubgraph(
+  title: string,
+  describeFn: jest.Describe,
+  options: () => ServiceOptions,
+  cleanup?: () => Promise<void>,
+): void {
   describeFn(title, () => {
     const clock = new ServiceClock(true);
     let loans: LoansHandle;
@@ -51,8 +56,11 @@ export function describeLoansSubgraph(title: string, describeFn: jest.Describe, 
 
     const as = (userId: string, role: Role = 'PATRON') => ({ [VIEWER_HEADER]: encodeViewer({ userId, role }) });
     const staff = () => as(librarian, 'LIBRARIAN');
-    const query = <T>(q: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> =>
-      graphql<T>(loans.url, q, variables, headers);
+    const query = <T>(
+      q: string,
+      variables: Record<string, unknown> = {},
+      headers: Record<string, string> = {},
+    ): Promise<GraphQLResponse<T>> => graphql<T>(loans.url, q, variables, headers);
     const entities = (ids: string[], headers: Record<string, string> = {}) =>
       query<{ _entities: (LoanNode | null)[] }>(
         `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Loan { ${LOAN_FIELDS} } } }`,
@@ -68,7 +76,11 @@ export function describeLoansSubgraph(title: string, describeFn: jest.Describe, 
         headers,
       );
     const allLoans = (variables: Record<string, unknown>, headers: Record<string, string>) =>
-      query<{ loans: Page }>(`query($filter: LoanFilter, $first: Int, $after: String) { loans(filter: $filter, first: $first, after: $after) { ${PAGE_FIELDS} } }`, variables, headers);
+      query<{ loans: Page }>(
+        `query($filter: LoanFilter, $first: Int, $after: String) { loans(filter: $filter, first: $first, after: $after) { ${PAGE_FIELDS} } }`,
+        variables,
+        headers,
+      );
     const ids = (page: Page | undefined) => page?.edges.map((e) => e.node.id);
     const codes = (res: GraphQLResponse<unknown>) => res.errors?.map((e) => e.extensions?.code);
     const daysFromNow = (days: number) => new Date(clock.now().getTime() + days * DAY * 1000);
@@ -78,7 +90,10 @@ export function describeLoansSubgraph(title: string, describeFn: jest.Describe, 
     beforeAll(async () => {
       loans = await start({ ...options(), clock });
       const created = await newLoan(alice, bookA, daysFromNow(-30), daysFromNow(-16));
-      returned = await loans.database.prisma.loan.update({ where: { id: created.id }, data: { status: 'RETURNED', returnedAt: daysFromNow(-20) } });
+      returned = await loans.database.prisma.loan.update({
+        where: { id: created.id },
+        data: { status: 'RETURNED', returnedAt: daysFromNow(-20) },
+      });
       aliceA = await newLoan(alice, bookA, daysFromNow(-3), daysFromNow(11));
       aliceB = await newLoan(alice, bookB, daysFromNow(-2), daysFromNow(1));
       bobA = await newLoan(bob, bookA, daysFromNow(-1), daysFromNow(13));
@@ -113,7 +128,10 @@ export function describeLoansSubgraph(title: string, describeFn: jest.Describe, 
         });
 
         before = loans.database.db.stats.statements;
-        const fifty = await entities(daveLoans.map((l) => l.id), staff());
+        const fifty = await entities(
+          daveLoans.map((l) => l.id),
+          staff(),
+        );
         expect(fifty.errors).toBeUndefined();
         expect(fifty.data?._entities.map((l) => l?.id)).toEqual(daveLoans.map((l) => l.id));
         expect(loans.database.db.stats.statements - before).toBe(1);
@@ -176,7 +194,9 @@ export function describeLoansSubgraph(title: string, describeFn: jest.Describe, 
       });
 
       it('pages through a long history without repeats or gaps, ties broken by id', async () => {
-        const expected = [...daveLoans].sort((a, b) => b.borrowedAt.getTime() - a.borrowedAt.getTime() || (a.id < b.id ? 1 : -1)).map((l) => l.id);
+        const expected = [...daveLoans]
+          .sort((a, b) => b.borrowedAt.getTime() - a.borrowedAt.getTime() || (a.id < b.id ? 1 : -1))
+          .map((l) => l.id);
         const seen: string[] = [];
         let after: string | null = null;
         let pages = 0;
@@ -248,7 +268,15 @@ export function describeLoansSubgraph(title: string, describeFn: jest.Describe, 
           as(alice),
         );
         expect(res.errors).toBeUndefined();
-        const defaults = { loanDays: 14, maxRenewals: 2, maxActiveLoans: 5, finePerOverdueDayCents: 25, maxFinePerLoanCents: 1000, holdPickupDays: 3, maxBalanceCents: 500 };
+        const defaults = {
+          loanDays: 14,
+          maxRenewals: 2,
+          maxActiveLoans: 5,
+          finePerOverdueDayCents: 25,
+          maxFinePerLoanCents: 1000,
+          holdPickupDays: 3,
+          maxBalanceCents: 500,
+        };
         expect(res.data?.loanPolicies).toEqual(['PATRON', 'LIBRARIAN', 'ADMIN'].map((role) => ({ role, ...defaults })));
       });
 

@@ -5,4 +5,9 @@ const pgOk = await hasPostgres();
 const describePg = pgOk ? describe : describe.skip;
 const databaseName = freshDatabaseName('reservations');
 
-describeReservationsSubgraph('reservations subgraph (real Postgres)', describePg, () => ({ databaseUrl: TEST_DATABASE_URL, databaseName }), () => dropTestDatabase(databaseName));
+describeReservationsSubgraph(
+  'reservations subgraph (real Postgres)',
+  describePg,
+  () => ({ databaseUrl: TEST_DATABASE_URL, databaseName }),
+  () => dropTestDatabase(databaseName),
+);

@@ -31,10 +31,23 @@ const PAGE_FIELDS = `totalCount edges { cursor node { ${FIELDS} } } pageInfo { h
  * The reservations subgraph's behaviour, run once on PGlite (reservations.test.ts) and once on real
  * Postgres (reservations.postgres.test.ts): the queue positions are raw SQL and must hold on both.
  */
-export function describeReservationsSubgraph(title: string, describeFn: jest.Describe, options: () => ServiceOptions, cleanup?: () => Promise<void>): void {
+export function describeReservationsSubgraph(
+  title: string,
+  describeFn: jest.Describe,
+  options: () => ServiceOptions,
+  cleanup?: () => Promise<void>,
+): void {
   describeFn(title, () => {
     let handle: ReservationsHandle;
-    const [alice, bob, carol, dave, erin, frank, gina] = Array.from({ length: 7 }, () => randomUUID()) as [string, string, string, string, string, string, string];
+    const [alice, bob, carol, dave, erin, frank, gina] = Array.from({ length: 7 }, () => randomUUID()) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const librarian = randomUUID();
     const bookX = randomUUID(); // five holds; bob's became READY and dave's was CANCELLED
     const bookTie = randomUUID(); // two holds placed at the same instant
@@ -48,15 +61,22 @@ export function describeReservationsSubgraph(title: string, describeFn: jest.Des
     const as = (userId: string, role: Role = 'PATRON') => ({ [VIEWER_HEADER]: encodeViewer({ userId, role }) });
     const staff = () => as(librarian, 'LIBRARIAN');
     const stats = () => handle.database.db.stats.statements;
-    const query = <T>(q: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> =>
-      graphql<T>(handle.url, q, variables, headers);
+    const query = <T>(
+      q: string,
+      variables: Record<string, unknown> = {},
+      headers: Record<string, string> = {},
+    ): Promise<GraphQLResponse<T>> => graphql<T>(handle.url, q, variables, headers);
     const entities = (ids: string[], headers: Record<string, string> = {}) =>
       query<{ _entities: (ReservationNode | null)[] }>(
         `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Reservation { ${FIELDS} } } }`,
         { reps: ids.map((id) => ({ __typename: 'Reservation', id })) },
         headers,
       );
-    const userReservations = (userId: string, args: { status?: string; first?: number; after?: string | null }, headers: Record<string, string>) =>
+    const userReservations = (
+      userId: string,
+      args: { status?: string; first?: number; after?: string | null },
+      headers: Record<string, string>,
+    ) =>
       query<{ _entities: ({ reservations: Page } | null)[] }>(
         `query($reps: [_Any!]!, $status: ReservationStatus, $first: Int, $after: String) {
           _entities(representations: $reps) { ... on User { reservations(status: $status, first: $first, after: $after) { ${PAGE_FIELDS} } } }
@@ -65,7 +85,10 @@ export function describeReservationsSubgraph(title: string, describeFn: jest.Des
         headers,
       );
     const positions = async (reservations: ReservationModel[]) => {
-      const res = await entities(reservations.map((r) => r.id), staff());
+      const res = await entities(
+        reservations.map((r) => r.id),
+        staff(),
+      );
       expect(res.errors).toBeUndefined();
       return res.data!._entities.map((r) => r?.position);
     };
@@ -98,13 +121,25 @@ export function describeReservationsSubgraph(title: string, describeFn: jest.Des
         const one = await entities([queueX[0]!.id], staff());
         expect(one.errors).toBeUndefined();
         expect(one.data?._entities).toEqual([
-          { id: queueX[0]!.id, status: 'WAITING', position: 1, createdAt: at(0).toISOString(), readyAt: null, pickupBy: null, user: { id: alice }, book: { id: bookX } },
+          {
+            id: queueX[0]!.id,
+            status: 'WAITING',
+            position: 1,
+            createdAt: at(0).toISOString(),
+            readyAt: null,
+            pickupBy: null,
+            user: { id: alice },
+            book: { id: bookX },
+          },
         ]);
         expect(stats() - before).toBe(2);
 
         const all = [...queueX, ...ties, aliceY, ...aliceMore];
         before = stats();
-        const many = await entities(all.map((r) => r.id), staff());
+        const many = await entities(
+          all.map((r) => r.id),
+          staff(),
+        );
         expect(many.errors).toBeUndefined();
         expect(many.data?._entities.map((r) => r?.id)).toEqual(all.map((r) => r.id));
         expect(stats() - before).toBe(2);
@@ -113,7 +148,12 @@ export function describeReservationsSubgraph(title: string, describeFn: jest.Des
       it('shows a reservation to its patron and refuses everyone else', async () => {
         const own = await entities([queueX[1]!.id], as(bob));
         expect(own.errors).toBeUndefined();
-        expect(own.data?._entities[0]).toMatchObject({ status: 'READY', position: null, readyAt: at(30).toISOString(), pickupBy: at(30 + 3 * 24 * 60).toISOString() });
+        expect(own.data?._entities[0]).toMatchObject({
+          status: 'READY',
+          position: null,
+          readyAt: at(30).toISOString(),
+          pickupBy: at(30 + 3 * 24 * 60).toISOString(),
+        });
 
         const other = await entities([queueX[0]!.id, queueX[2]!.id], as(carol));
         expect(other.data?._entities[0]).toBeNull();
@@ -181,7 +221,12 @@ export function describeReservationsSubgraph(title: string, describeFn: jest.Des
       it('lists a patron their own reservations, newest first, filtered by status', async () => {
         const all = await userReservations(alice, {}, as(alice));
         expect(all.errors).toBeUndefined();
-        expect(ids(all.data?._entities[0]?.reservations)).toEqual([...aliceMore].reverse().map((r) => r.id).concat(aliceY.id, queueX[0]!.id));
+        expect(ids(all.data?._entities[0]?.reservations)).toEqual(
+          [...aliceMore]
+            .reverse()
+            .map((r) => r.id)
+            .concat(aliceY.id, queueX[0]!.id),
+        );
         expect(all.data?._entities[0]?.reservations.totalCount).toBe(7);
         expect(all.data?._entities[0]?.reservations.edges.at(-1)?.node.position).toBe(1);
 
@@ -198,7 +243,11 @@ export function describeReservationsSubgraph(title: string, describeFn: jest.Des
         let after: string | null = null;
         let pages = 0;
         do {
-          const res: GraphQLResponse<{ _entities: ({ reservations: Page } | null)[] }> = await userReservations(alice, { first: 3, after }, as(alice));
+          const res: GraphQLResponse<{ _entities: ({ reservations: Page } | null)[] }> = await userReservations(
+            alice,
+            { first: 3, after },
+            as(alice),
+          );
           expect(res.errors).toBeUndefined();
           const page = res.data!._entities[0]!.reservations;
           seen.push(...ids(page)!);
@@ -206,7 +255,12 @@ export function describeReservationsSubgraph(title: string, describeFn: jest.Des
           pages += 1;
         } while (after);
         expect(pages).toBe(3);
-        expect(seen).toEqual([...aliceMore].reverse().map((r) => r.id).concat(aliceY.id, queueX[0]!.id));
+        expect(seen).toEqual(
+          [...aliceMore]
+            .reverse()
+            .map((r) => r.id)
+            .concat(aliceY.id, queueX[0]!.id),
+        );
       });
 
       it('is for the patron themselves and library staff only', async () => {
@@ -237,7 +291,11 @@ export function describeReservationsSubgraph(title: string, describeFn: jest.Des
       it('answers an empty list for a user id that cannot exist', async () => {
         const res = await userReservations('nobody', {}, staff());
         expect(res.errors).toBeUndefined();
-        expect(res.data?._entities[0]?.reservations).toEqual({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+        expect(res.data?._entities[0]?.reservations).toEqual({
+          totalCount: 0,
+          edges: [],
+          pageInfo: { hasNextPage: false, endCursor: null },
+        });
       });
     });
   });

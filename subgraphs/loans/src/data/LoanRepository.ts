@@ -61,7 +61,9 @@ export class LoanRepository {
       this.prisma.loan.findMany({ where: pageWhere, orderBy: ORDER, take: query.first + 1 }),
       this.prisma.loan.count({ where }),
     ]);
-    return toConnection(rows, query.first, totalCount, (l) => encodeCursor(CURSOR_KIND, [l.borrowedAt.toISOString(), l.id] satisfies TimeIdKey));
+    return toConnection(rows, query.first, totalCount, (l) =>
+      encodeCursor(CURSOR_KIND, [l.borrowedAt.toISOString(), l.id] satisfies TimeIdKey),
+    );
   }
 
   /** The lending rules of every role, in role order (PATRON, LIBRARIAN, ADMIN). */

@@ -8,7 +8,8 @@ export const Query: QueryResolvers = {
     const filter = args.filter ?? {};
     for (const field of ['userId', 'bookId'] as const) {
       const id = filter[field];
-      if (id != null && !isUuid(id)) throw badInput(`"filter.${field}" is not a valid id; pass the id of an existing ${field === 'userId' ? 'user' : 'book'}.`);
+      if (id != null && !isUuid(id))
+        throw badInput(`"filter.${field}" is not a valid id; pass the id of an existing ${field === 'userId' ? 'user' : 'book'}.`);
     }
     const page = await loans.page({ ...filter, now: clock.now(), first: pageSize(args.first), after: args.after });
     for (const edge of page.edges) loaders.loan.prime(edge.node.id, edge.node);

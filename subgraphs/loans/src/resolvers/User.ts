@@ -6,7 +6,13 @@ export const User: UserResolvers = {
   __resolveReference: (ref) => ({ id: ref.id }),
   loans: async (user, args, { viewer, clock, loans, loaders }) => {
     requireSelfOrRole(viewer, user.id, 'LIBRARIAN');
-    const page = await loans.page({ userId: user.id, status: args.status, now: clock.now(), first: pageSize(args.first), after: args.after });
+    const page = await loans.page({
+      userId: user.id,
+      status: args.status,
+      now: clock.now(),
+      first: pageSize(args.first),
+      after: args.after,
+    });
     for (const edge of page.edges) loaders.loan.prime(edge.node.id, edge.node);
     return page;
   },

@@ -93,7 +93,9 @@ export class ReservationRepository {
       this.prisma.reservation.findMany({ where: pageWhere, orderBy: ORDER, take: query.first + 1 }),
       this.prisma.reservation.count({ where }),
     ]);
-    return toConnection(rows, query.first, totalCount, (r) => encodeCursor(CURSOR_KIND, [r.createdAt.toISOString(), r.id] satisfies TimeIdKey));
+    return toConnection(rows, query.first, totalCount, (r) =>
+      encodeCursor(CURSOR_KIND, [r.createdAt.toISOString(), r.id] satisfies TimeIdKey),
+    );
   }
 
   /**
