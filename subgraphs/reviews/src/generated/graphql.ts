@@ -96,7 +96,7 @@ export type ReviewSort =
   /** Most recently written first (the default). */
   | 'NEWEST';
 
-/** A person with an account at the library: a patron, a librarian or an administrator. */
+/** Someone with an account: a patron, a librarian or an administrator. */
 export type User = {
   __typename?: 'User';
   /** Stable identifier. */
@@ -106,7 +106,7 @@ export type User = {
 };
 
 
-/** A person with an account at the library: a patron, a librarian or an administrator. */
+/** Someone with an account: a patron, a librarian or an administrator. */
 export type UserReviewsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;

@@ -61,7 +61,7 @@ export type Role =
   /** A patron who borrows books. */
   | 'PATRON';
 
-/** A person with an account at the library: a patron, a librarian or an administrator. */
+/** Someone with an account: a patron, a librarian or an administrator. */
 export type User = {
   __typename?: 'User';
   /** When the account was created. */
