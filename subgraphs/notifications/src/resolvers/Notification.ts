@@ -1,0 +1,9 @@
+import type { NotificationResolvers } from '../generated/graphql.js';
+
+// Notifications are reached only through User.notifications, which has already checked the viewer.
+// The book, loan and reservation are references the router resolves in their own subgraphs.
+export const Notification: NotificationResolvers = {
+  book: (notification) => (notification.bookId ? { id: notification.bookId } : null),
+  loan: (notification) => (notification.loanId ? { id: notification.loanId } : null),
+  reservation: (notification) => (notification.reservationId ? { id: notification.reservationId } : null),
+};

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { gql } from 'graphql-tag';
+import { createContext } from './context.js';
+import { openNotificationsDatabase, type NotificationsDatabase } from './data/client.js';
+import { NotificationRepository } from './data/NotificationRepository.js';
+import { resolvers } from './resolvers/index.js';
+
+export const typeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export interface NotificationsHandle extends SubgraphHandle {
+  database: NotificationsDatabase;
+  notifications: NotificationRepository;
+}
+
+/** Starts the notifications subgraph; `stop()` drains requests and closes the database. */
+export async function start(options: ServiceOptions = {}): Promise<NotificationsHandle> {
+  const logger = options.logger ?? createLogger('notifications');
+  const clock = options.clock ?? new ServiceClock();
+  const database = await openNotificationsDatabase({ ...options, logger });
+  const notifications = new NotificationRepository(database.prisma, clock);
+  const handle = await startSubgraph({
+    name: 'notifications',
+    typeDefs,
+    resolvers,
+    port: options.port ?? 0,
+    host: options.host,
+    logger,
+    context: async (req) => createContext(req, notifications, clock),
+    ready: () => database.db.ping(),
+    onStop: () => database.close(),
+  });
+  return { ...handle, database, notifications };
+}

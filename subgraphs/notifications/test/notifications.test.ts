@@ -1,0 +1,3 @@
+import { describeNotificationsSubgraph } from './suite.js';
+
+describeNotificationsSubgraph('notifications subgraph (PGlite)', describe, () => ({}));

@@ -1,0 +1,333 @@
+import { randomUUID } from 'node:crypto';
+import { encodeCursor, encodeViewer, ServiceClock, VIEWER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import { graphql, type GraphQLResponse } from '@shelfwise/testkit';
+import { start, type NotificationsHandle } from '../src/server.js';
+import type { NotificationModel } from '../src/mappers.js';
+
+interface NotificationNode {
+  id: string;
+  kind: string;
+  message: string;
+  createdAt: string;
+  readAt: string | null;
+  book: { id: string } | null;
+  loan: { id: string } | null;
+  reservation: { id: string } | null;
+}
+interface Page {
+  totalCount: number;
+  edges: { cursor: string; node: NotificationNode }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+interface PreferencesNode {
+  dueSoon: boolean;
+  overdue: boolean;
+  reservationReady: boolean;
+  reservationExpired: boolean;
+  fineAssessed: boolean;
+  dueSoonDaysBefore: number;
+}
+
+const NODE_FIELDS = 'id kind message createdAt readAt book { id } loan { id } reservation { id }';
+const PAGE_FIELDS = `totalCount edges { cursor node { ${NODE_FIELDS} } } pageInfo { hasNextPage endCursor }`;
+const PREFERENCE_FIELDS = 'dueSoon overdue reservationReady reservationExpired fineAssessed dueSoonDaysBefore';
+const DEFAULTS: PreferencesNode = {
+  dueSoon: true,
+  overdue: true,
+  reservationReady: true,
+  reservationExpired: true,
+  fineAssessed: true,
+  dueSoonDaysBefore: 2,
+};
+
+/** A test clock that stands still until moved, so several notifications can share one timestamp. */
+class FrozenClock extends ServiceClock {
+  private at = Date.parse('2026-11-23T10:00:00.000Z');
+
+  constructor() {
+    super(true);
+  }
+
+  override now(): Date {
+    return new Date(this.at);
+  }
+
+  override advance(seconds: number): Date {
+    this.at += seconds * 1000;
+    return this.now();
+  }
+}
+
+/** Newest first, ties on the timestamp broken by id (descending), as the service orders them. */
+const newestFirst = (a: NotificationModel, b: NotificationModel) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1);
+
+/**
+ * The notifications subgraph's behaviour, run once on PGlite (notifications.test.ts) and once on real
+ * Postgres (notifications.postgres.test.ts) so the SQL is proven on both.
+ */
+export function describeNotificationsSubgraph(
+  title: string,
+  describeFn: jest.Describe,
+  options: () => ServiceOptions,
+  cleanup?: () => Promise<void>,
+): void {
+  describeFn(title, () => {
+    const clock = new FrozenClock();
+    let service: NotificationsHandle;
+    const alice = randomUUID();
+    const bob = randomUUID();
+    const librarian = randomUUID();
+    const crowd = Array.from({ length: 50 }, () => randomUUID());
+    const book = randomUUID();
+    const loan = randomUUID();
+    const reservation = randomUUID();
+    let inbox: NotificationModel[]; // alice's six, newest first
+    let unread: NotificationModel[]; // the four she has not read, newest first
+
+    const as = (userId: string, role: Role = 'PATRON') => ({ [VIEWER_HEADER]: encodeViewer({ userId, role }) });
+    const staff = () => as(librarian, 'LIBRARIAN');
+    const query = <T>(
+      q: string,
+      variables: Record<string, unknown> = {},
+      headers: Record<string, string> = {},
+    ): Promise<GraphQLResponse<T>> => graphql<T>(service.url, q, variables, headers);
+    const users = <T>(
+      ids: string[],
+      fields: string,
+      headers: Record<string, string> = {},
+      variables: Record<string, unknown> = {},
+      params = '',
+    ) =>
+      query<{ _entities: (T | null)[] }>(
+        `query($reps: [_Any!]! ${params}) { _entities(representations: $reps) { ... on User { ${fields} } } }`,
+        { reps: ids.map((id) => ({ __typename: 'User', id })), ...variables },
+        headers,
+      );
+    const page = (userId: string, args: { first?: number; after?: string | null; unreadOnly?: boolean }, headers: Record<string, string>) =>
+      users<{ notifications: Page }>(
+        [userId],
+        `notifications(first: $first, after: $after, unreadOnly: $unreadOnly) { ${PAGE_FIELDS} }`,
+        headers,
+        { first: args.first ?? null, after: args.after ?? null, unreadOnly: args.unreadOnly ?? null },
+        ', $first: Int, $after: String, $unreadOnly: Boolean',
+      );
+    const statements = () => service.database.db.stats.statements;
+    const codes = (res: GraphQLResponse<unknown>) => (res.errors ?? []).map((e) => e.extensions?.code);
+
+    beforeAll(async () => {
+      service = await start({ ...options(), clock });
+      const created: NotificationModel[] = [];
+      const add = async (
+        kind: NotificationModel['kind'],
+        message: string,
+        refs: { bookId?: string; loanId?: string; reservationId?: string } = {},
+      ) => created.push(await service.notifications.create({ userId: alice, kind, message, ...refs }));
+      await add('DUE_SOON', 'Dune is due in 2 days.', { bookId: book, loanId: loan });
+      clock.advance(60);
+      await add('OVERDUE', 'Dune is overdue.', { bookId: book, loanId: loan });
+      clock.advance(60);
+      // Three at the same instant: the id orders them.
+      await add('RESERVATION_READY', 'Emma is waiting for you at the desk.', { bookId: book, reservationId: reservation });
+      await add('RESERVATION_EXPIRED', 'Your hold on Emma expired.', { reservationId: reservation });
+      await add('FINE_ASSESSED', 'A fine of $1.50 was added to your account.');
+      clock.advance(60);
+      await add('DUE_SOON', 'Beloved is due tomorrow.');
+      const read = [created[1]!, created[3]!];
+      expect(
+        await service.notifications.markRead(
+          alice,
+          read.map((n) => n.id),
+        ),
+      ).toBe(2);
+      inbox = [...created].sort(newestFirst);
+      unread = inbox.filter((n) => !read.includes(n));
+      await service.notifications.create({ userId: bob, kind: 'OVERDUE', message: 'Emma is overdue.' });
+      for (const [i, userId] of crowd.entries()) {
+        for (let j = 0; j < i % 3; j += 1) await service.notifications.create({ userId, kind: 'DUE_SOON', message: `Reminder ${j}` });
+      }
+    });
+    afterAll(async () => {
+      await service?.stop();
+      await cleanup?.();
+    });
+
+    describe('authorization', () => {
+      const allFields = `id unreadNotificationCount notificationPreferences { dueSoon } notifications { totalCount }`;
+
+      it('refuses an anonymous caller with UNAUTHENTICATED', async () => {
+        const res = await users([alice], allFields, {});
+        expect(res.data?._entities[0]).toBeNull();
+        expect(new Set(codes(res))).toEqual(new Set(['UNAUTHENTICATED']));
+      });
+
+      it('refuses another patron with FORBIDDEN, on every field', async () => {
+        for (const field of ['unreadNotificationCount', 'notificationPreferences { dueSoon }', 'notifications { totalCount }']) {
+          const res = await users([alice], `id ${field}`, as(bob));
+          expect(res.data?._entities[0]).toBeNull();
+          expect(codes(res)).toEqual(['FORBIDDEN']);
+        }
+      });
+
+      it('lets the user themselves, library staff and admins read the inbox', async () => {
+        for (const headers of [as(alice), staff(), as(randomUUID(), 'ADMIN')]) {
+          const res = await users<{ unreadNotificationCount: number; notifications: { totalCount: number } }>([alice], allFields, headers);
+          expect(res.errors).toBeUndefined();
+          expect(res.data?._entities[0]).toMatchObject({ unreadNotificationCount: 4, notifications: { totalCount: 6 } });
+        }
+      });
+    });
+
+    describe('User.notifications', () => {
+      it('lists the inbox newest first with every field and its references', async () => {
+        const res = await page(alice, {}, as(alice));
+        expect(res.errors).toBeUndefined();
+        const connection = res.data!._entities[0]!.notifications;
+        expect(connection.totalCount).toBe(6);
+        expect(connection.pageInfo.hasNextPage).toBe(false);
+        expect(connection.edges.map((e) => e.node.id)).toEqual(inbox.map((n) => n.id));
+        const ready = connection.edges.find((e) => e.node.kind === 'RESERVATION_READY')!.node;
+        expect(ready).toEqual({
+          id: ready.id,
+          kind: 'RESERVATION_READY',
+          message: 'Emma is waiting for you at the desk.',
+          createdAt: '2026-11-23T10:02:00.000Z',
+          readAt: null,
+          book: { id: book },
+          loan: null,
+          reservation: { id: reservation },
+        });
+        const overdue = connection.edges.find((e) => e.node.kind === 'OVERDUE')!.node;
+        expect(overdue).toMatchObject({ readAt: '2026-11-23T10:03:00.000Z', loan: { id: loan } });
+      });
+
+      it('pages through the inbox without repeats or gaps, also across equal timestamps', async () => {
+        for (const first of [1, 2, 4]) {
+          const seen: string[] = [];
+          let after: string | null = null;
+          do {
+            const res = await page(alice, { first, after }, as(alice));
+            expect(res.errors).toBeUndefined();
+            const connection: Page = res.data!._entities[0]!.notifications;
+            expect(connection.totalCount).toBe(6);
+            expect(connection.edges.length).toBeLessThanOrEqual(first);
+            seen.push(...connection.edges.map((e) => e.node.id));
+            after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
+          } while (after);
+          expect(seen).toEqual(inbox.map((n) => n.id));
+        }
+      });
+
+      it('lists only unread notifications with unreadOnly, paged the same way', async () => {
+        const seen: string[] = [];
+        let after: string | null = null;
+        do {
+          const res = await page(alice, { first: 3, after, unreadOnly: true }, as(alice));
+          expect(res.errors).toBeUndefined();
+          const connection: Page = res.data!._entities[0]!.notifications;
+          expect(connection.totalCount).toBe(4);
+          expect(connection.edges.every((e) => e.node.readAt === null)).toBe(true);
+          seen.push(...connection.edges.map((e) => e.node.id));
+          after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
+        } while (after);
+        expect(seen).toEqual(unread.map((n) => n.id));
+        const all = await page(alice, { unreadOnly: false }, as(alice));
+        expect(all.data?._entities[0]?.notifications.totalCount).toBe(6);
+      });
+
+      it('refuses a page size out of range and a cursor from another list', async () => {
+        for (const first of [0, 101]) {
+          const res = await page(alice, { first }, as(alice));
+          expect(codes(res)).toEqual(['BAD_USER_INPUT']);
+        }
+        for (const after of [
+          encodeCursor('loans', ['2026-11-23T10:00:00.000Z', randomUUID()]),
+          encodeCursor('notifications', ['2026-11-23T10:00:00.000Z', 'x']),
+          'garbage',
+        ]) {
+          const res = await page(alice, { after }, as(alice));
+          expect(codes(res)).toEqual(['BAD_USER_INPUT']);
+        }
+      });
+
+      it('shows an empty inbox for a user without notifications', async () => {
+        const res = await page(librarian, {}, staff());
+        expect(res.data?._entities[0]?.notifications).toEqual({
+          totalCount: 0,
+          edges: [],
+          pageInfo: { hasNextPage: false, endCursor: null },
+        });
+      });
+    });
+
+    describe('User.unreadNotificationCount', () => {
+      it('counts unread notifications of fifty users in the same one statement as of one', async () => {
+        let before = statements();
+        const one = await users<{ id: string; unreadNotificationCount: number }>([alice], 'id unreadNotificationCount', staff());
+        const forOne = statements() - before;
+        before = statements();
+        const many = await users<{ id: string; unreadNotificationCount: number }>(crowd, 'id unreadNotificationCount', staff());
+        const forFifty = statements() - before;
+        expect(one.errors).toBeUndefined();
+        expect(many.errors).toBeUndefined();
+        expect(one.data?._entities[0]?.unreadNotificationCount).toBe(4);
+        expect(many.data?._entities.map((u) => u?.unreadNotificationCount)).toEqual(crowd.map((_, i) => i % 3));
+        expect(forOne).toBe(1);
+        expect(forFifty).toBe(1);
+      });
+
+      it('counts only the user’s own notifications when marking read', async () => {
+        expect(
+          await service.notifications.markRead(
+            bob,
+            inbox.map((n) => n.id),
+          ),
+        ).toBe(0);
+        const res = await users<{ unreadNotificationCount: number }>([alice, bob, 'not-a-uuid'], 'unreadNotificationCount', staff());
+        expect(res.data?._entities.map((u) => u?.unreadNotificationCount)).toEqual([4, 1, 0]);
+      });
+    });
+
+    describe('User.notificationPreferences', () => {
+      it('gives the defaults to a user who never chose, and stored choices otherwise, in one statement', async () => {
+        const saved = await service.notifications.savePreferences(bob, { overdue: false, dueSoonDaysBefore: 5 });
+        expect(saved).toEqual({ ...DEFAULTS, overdue: false, dueSoonDaysBefore: 5 });
+        const before = statements();
+        const res = await users<{ notificationPreferences: PreferencesNode }>(
+          [alice, bob, ...crowd],
+          `notificationPreferences { ${PREFERENCE_FIELDS} }`,
+          staff(),
+        );
+        expect(res.errors).toBeUndefined();
+        expect(statements() - before).toBe(1);
+        expect(res.data?._entities[0]?.notificationPreferences).toEqual(DEFAULTS);
+        expect(res.data?._entities[1]?.notificationPreferences).toEqual({ ...DEFAULTS, overdue: false, dueSoonDaysBefore: 5 });
+        expect(res.data?._entities.slice(2).every((u) => u?.notificationPreferences.dueSoonDaysBefore === 2)).toBe(true);
+      });
+
+      it('keeps earlier choices when saving others, and refuses a reminder lead time out of range', async () => {
+        expect(await service.notifications.savePreferences(bob, { fineAssessed: false })).toEqual({
+          ...DEFAULTS,
+          overdue: false,
+          fineAssessed: false,
+          dueSoonDaysBefore: 5,
+        });
+        for (const dueSoonDaysBefore of [-1, 15, 1.5]) {
+          await expect(service.notifications.savePreferences(bob, { dueSoonDaysBefore })).rejects.toMatchObject({
+            extensions: { code: 'BAD_USER_INPUT' },
+          });
+        }
+      });
+    });
+
+    describe('create', () => {
+      it('refuses an empty message and ids that are not UUIDs', async () => {
+        await expect(service.notifications.create({ userId: alice, kind: 'OVERDUE', message: '  ' })).rejects.toMatchObject({
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+        await expect(service.notifications.create({ userId: alice, kind: 'OVERDUE', message: 'x', bookId: 'nope' })).rejects.toMatchObject({
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+      });
+    });
+  });
+}
