@@ -70,7 +70,9 @@ function reviewSuite(options: () => ServiceOptions) {
     const all = await reviews.database.prisma.review.findMany({ where: { bookId: popular } });
     const tie = new Date('2026-03-01T12:00:00.000Z');
     await reviews.database.prisma.review.updateMany({ where: { id: { in: all.slice(2, 10).map((r) => r.id) } }, data: { createdAt: tie } });
-    rows = await reviews.database.prisma.review.findMany({ select: { id: true, bookId: true, authorId: true, rating: true, createdAt: true } });
+    rows = await reviews.database.prisma.review.findMany({
+      select: { id: true, bookId: true, authorId: true, rating: true, createdAt: true },
+    });
   });
   afterAll(() => reviews.stop());
 
@@ -91,7 +93,9 @@ function reviewSuite(options: () => ServiceOptions) {
     });
 
     it('refuses a second review of the same book by the same author, leaving the totals alone', async () => {
-      await expect(reviews.reviews.create({ bookId: quiet, authorId: authors[0]!, rating: 1 })).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+      await expect(reviews.reviews.create({ bookId: quiet, authorId: authors[0]!, rating: 1 })).rejects.toMatchObject({
+        extensions: { code: 'CONFLICT' },
+      });
       const total = await reviews.database.prisma.bookRating.findUnique({ where: { bookId: quiet } });
       expect([total?.reviewCount, total?.ratingSum]).toEqual([1, 4]);
       expect(await reviews.reviews.count()).toBe(13);
@@ -99,10 +103,16 @@ function reviewSuite(options: () => ServiceOptions) {
 
     it('refuses ratings outside 1 to 5 and ids that are not UUIDs', async () => {
       for (const rating of [0, 6, 2.5]) {
-        await expect(reviews.reviews.create({ bookId: unread, authorId: authors[1]!, rating })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+        await expect(reviews.reviews.create({ bookId: unread, authorId: authors[1]!, rating })).rejects.toMatchObject({
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
       }
-      await expect(reviews.reviews.create({ bookId: 'dune', authorId: authors[1]!, rating: 3 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
-      await expect(reviews.reviews.create({ bookId: unread, authorId: 'ada', rating: 3 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+      await expect(reviews.reviews.create({ bookId: 'dune', authorId: authors[1]!, rating: 3 })).rejects.toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+      await expect(reviews.reviews.create({ bookId: unread, authorId: 'ada', rating: 3 })).rejects.toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
       expect(await reviews.database.prisma.bookRating.findUnique({ where: { bookId: unread } })).toBeNull();
     });
 
@@ -119,9 +129,16 @@ function reviewSuite(options: () => ServiceOptions) {
     it('resolves reviews with their book and author references, in one statement', async () => {
       const ids = rows.map((r) => r.id);
       const before = statements();
-      const res = await entities<ReviewFields | null>(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Review { ${REVIEW_FIELDS} } } }`, {
-        reps: [...ids.map((id) => ({ __typename: 'Review', id })), { __typename: 'Review', id: 'nope' }, { __typename: 'Review', id: randomUUID() }],
-      });
+      const res = await entities<ReviewFields | null>(
+        `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Review { ${REVIEW_FIELDS} } } }`,
+        {
+          reps: [
+            ...ids.map((id) => ({ __typename: 'Review', id })),
+            { __typename: 'Review', id: 'nope' },
+            { __typename: 'Review', id: randomUUID() },
+          ],
+        },
+      );
       expect(res.errors).toBeUndefined();
       expect(statements() - before).toBe(1);
       const found = res.data!._entities;
@@ -154,7 +171,9 @@ function reviewSuite(options: () => ServiceOptions) {
     it('costs exactly one statement for 100 books with both fields', async () => {
       const ids = [popular, quiet, ...Array.from({ length: 98 }, () => randomUUID())];
       const before = statements();
-      const res = await entities<{ averageRating: number | null; reviewCount: number }>(RATING_QUERY, { reps: ids.map((id) => ({ __typename: 'Book', id })) });
+      const res = await entities<{ averageRating: number | null; reviewCount: number }>(RATING_QUERY, {
+        reps: ids.map((id) => ({ __typename: 'Book', id })),
+      });
       expect(res.errors).toBeUndefined();
       expect(statements() - before).toBe(1);
       expect(res.data!._entities.map((b) => b.reviewCount).reduce((a, b) => a + b, 0)).toBe(13);
@@ -162,7 +181,10 @@ function reviewSuite(options: () => ServiceOptions) {
 
     it("batches many books' review pages into one statement (plus one for the totals)", async () => {
       const before = statements();
-      const res = await entities<{ reviews: ReviewList }>(BOOK_REVIEWS, { reps: [popular, quiet, unread].map((id) => ({ __typename: 'Book', id })), first: 3 });
+      const res = await entities<{ reviews: ReviewList }>(BOOK_REVIEWS, {
+        reps: [popular, quiet, unread].map((id) => ({ __typename: 'Book', id })),
+        first: 3,
+      });
       expect(res.errors).toBeUndefined();
       expect(statements() - before).toBe(2);
       const [p, q, u] = res.data!._entities.map((b) => b.reviews);
@@ -197,9 +219,17 @@ function reviewSuite(options: () => ServiceOptions) {
 
     it('orders by rating first for HIGHEST and LOWEST', async () => {
       const ratingOf = new Map(rows.map((r) => [r.id, r.rating]));
-      const highest = await entities<{ reviews: ReviewList }>(BOOK_REVIEWS, { reps: [{ __typename: 'Book', id: popular }], first: 12, sort: 'HIGHEST' });
+      const highest = await entities<{ reviews: ReviewList }>(BOOK_REVIEWS, {
+        reps: [{ __typename: 'Book', id: popular }],
+        first: 12,
+        sort: 'HIGHEST',
+      });
       expect(highest.data!._entities[0]!.reviews.edges.map((e) => ratingOf.get(e.node.id))).toEqual([...RATINGS].sort((a, b) => b - a));
-      const lowest = await entities<{ reviews: ReviewList }>(BOOK_REVIEWS, { reps: [{ __typename: 'Book', id: popular }], first: 12, sort: 'LOWEST' });
+      const lowest = await entities<{ reviews: ReviewList }>(BOOK_REVIEWS, {
+        reps: [{ __typename: 'Book', id: popular }],
+        first: 12,
+        sort: 'LOWEST',
+      });
       expect(lowest.data!._entities[0]!.reviews.edges.map((e) => ratingOf.get(e.node.id))).toEqual([...RATINGS].sort((a, b) => a - b));
     });
 
@@ -245,7 +275,8 @@ function reviewSuite(options: () => ServiceOptions) {
       expect(first!.totalCount).toBe(2);
       expect(sixth!.edges.map((e) => e.node.id)).toEqual(byAuthor(authors[5]!));
       expect(sixth!.totalCount).toBe(1);
-      for (const empty of [nobody, junk]) expect(empty).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 });
+      for (const empty of [nobody, junk])
+        expect(empty).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 });
     });
 
     it("pages through a user's reviews", async () => {

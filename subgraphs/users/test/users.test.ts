@@ -15,7 +15,11 @@ interface UserFields {
   createdAt: string;
 }
 interface UsersPage {
-  users: { edges: { cursor: string; node: UserFields }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: number };
+  users: {
+    edges: { cursor: string; node: UserFields }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    totalCount: number;
+  };
 }
 
 /** A test clock standing still at `start` (plus whatever it is advanced by), so answers are exact. */
@@ -58,7 +62,10 @@ function userSuite(options: () => ServiceOptions) {
     for (let i = 0; i < 46; i++) created.push(await users.users.create({ email: `patron${i}@example.org`, name: `Patron ${i}` }));
     // Half of them share one timestamp, so pagination has to break ties by id.
     const tie = new Date('2026-01-01T00:00:00.000Z');
-    await users.database.prisma.user.updateMany({ where: { id: { in: created.slice(10, 35).map((u) => u.id) } }, data: { createdAt: tie } });
+    await users.database.prisma.user.updateMany({
+      where: { id: { in: created.slice(10, 35).map((u) => u.id) } },
+      data: { createdAt: tie },
+    });
     const rows = await users.database.prisma.user.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     all = rows.map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, createdAt: u.createdAt.toISOString() }));
     const byName = (name: string) => all.find((u) => u.name === name)!;
@@ -68,9 +75,15 @@ function userSuite(options: () => ServiceOptions) {
 
   it('stores emails trimmed and lower-case and refuses a second account for the same email', async () => {
     expect(patron.email).toBe('ada.lovelace@example.org');
-    await expect(users.users.create({ email: 'ADA.LOVELACE@example.org', name: 'Copy' })).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
-    await expect(users.users.create({ email: 'not an email', name: 'X' })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
-    await expect(users.users.create({ email: 'x@example.org', name: '  ' })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    await expect(users.users.create({ email: 'ADA.LOVELACE@example.org', name: 'Copy' })).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT' },
+    });
+    await expect(users.users.create({ email: 'not an email', name: 'X' })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    await expect(users.users.create({ email: 'x@example.org', name: '  ' })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     expect(await users.users.count()).toBe(50);
   });
 
@@ -79,11 +92,17 @@ function userSuite(options: () => ServiceOptions) {
 
     it('resolves N users in one statement, whatever N is', async () => {
       const one = statements();
-      const single = await graphql<{ _entities: (UserFields | null)[] }>(users.url, ENTITIES, { reps: [{ __typename: 'User', id: patron.id }] });
+      const single = await graphql<{ _entities: (UserFields | null)[] }>(users.url, ENTITIES, {
+        reps: [{ __typename: 'User', id: patron.id }],
+      });
       expect(single.errors).toBeUndefined();
       expect(statements() - one).toBe(1);
 
-      const reps = [...all.map((u) => ({ __typename: 'User', id: u.id })), { __typename: 'User', id: 'not-a-uuid' }, { __typename: 'User', id: '00000000-0000-4000-8000-000000000000' }];
+      const reps = [
+        ...all.map((u) => ({ __typename: 'User', id: u.id })),
+        { __typename: 'User', id: 'not-a-uuid' },
+        { __typename: 'User', id: '00000000-0000-4000-8000-000000000000' },
+      ];
       const fifty = statements();
       const res = await graphql<{ _entities: (UserFields | null)[] }>(users.url, ENTITIES, { reps });
       expect(res.errors).toBeUndefined();
@@ -148,7 +167,12 @@ function userSuite(options: () => ServiceOptions) {
     });
 
     it('is null for an id nobody has (staff) and for an id that is not a UUID', async () => {
-      const missing = await graphql<{ user: UserFields | null }>(users.url, USER, { id: '00000000-0000-4000-8000-000000000000' }, as(librarian.id, 'LIBRARIAN'));
+      const missing = await graphql<{ user: UserFields | null }>(
+        users.url,
+        USER,
+        { id: '00000000-0000-4000-8000-000000000000' },
+        as(librarian.id, 'LIBRARIAN'),
+      );
       expect(missing.errors).toBeUndefined();
       expect(missing.data?.user).toBeNull();
       const junk = await graphql<{ user: UserFields | null }>(users.url, USER, { id: 'nope' }, as(librarian.id, 'LIBRARIAN'));
@@ -173,7 +197,12 @@ function userSuite(options: () => ServiceOptions) {
       let after: string | null = null;
       let pages = 0;
       do {
-        const res: Awaited<ReturnType<typeof graphql<UsersPage>>> = await graphql<UsersPage>(users.url, USERS_QUERY, { first: 7, after }, as(librarian.id, 'LIBRARIAN'));
+        const res: Awaited<ReturnType<typeof graphql<UsersPage>>> = await graphql<UsersPage>(
+          users.url,
+          USERS_QUERY,
+          { first: 7, after },
+          as(librarian.id, 'LIBRARIAN'),
+        );
         expect(res.errors).toBeUndefined();
         const page = res.data!.users;
         expect(page.totalCount).toBe(50);
@@ -201,7 +230,12 @@ function userSuite(options: () => ServiceOptions) {
       const seen: string[] = [];
       let after: string | null = null;
       do {
-        const res: Awaited<ReturnType<typeof graphql<UsersPage>>> = await graphql<UsersPage>(users.url, USERS_QUERY, { search: 'patron 1', first: 4, after }, as(librarian.id, 'LIBRARIAN'));
+        const res: Awaited<ReturnType<typeof graphql<UsersPage>>> = await graphql<UsersPage>(
+          users.url,
+          USERS_QUERY,
+          { search: 'patron 1', first: 4, after },
+          as(librarian.id, 'LIBRARIAN'),
+        );
         expect(res.errors).toBeUndefined();
         expect(res.data!.users.totalCount).toBe(11);
         seen.push(...res.data!.users.edges.map((e) => e.node.name));
@@ -216,7 +250,12 @@ function userSuite(options: () => ServiceOptions) {
         const res = await graphql(users.url, USERS_QUERY, { first }, staff);
         expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       }
-      const cursors = ['bm9wZQ', encodeCursor('books:TITLE', ['Dune', patron.id]), encodeCursor('users', ['2026-01-01T00:00:00.000Z', 'not-a-uuid']), encodeCursor('users', ['yesterday', patron.id])];
+      const cursors = [
+        'bm9wZQ',
+        encodeCursor('books:TITLE', ['Dune', patron.id]),
+        encodeCursor('users', ['2026-01-01T00:00:00.000Z', 'not-a-uuid']),
+        encodeCursor('users', ['yesterday', patron.id]),
+      ];
       for (const after of cursors) {
         const res = await graphql(users.url, USERS_QUERY, { after }, staff);
         expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

@@ -82,7 +82,13 @@ export class ReviewRepository {
   ratingLoader(): DataLoader<string, RatingSummary> {
     return new DataLoader(async (bookIds) => {
       const valid = bookIds.filter(isUuid);
-      const rows = valid.length > 0 ? await this.prisma.bookRating.findMany({ where: { bookId: { in: valid } }, select: { bookId: true, reviewCount: true, ratingSum: true } }) : [];
+      const rows =
+        valid.length > 0
+          ? await this.prisma.bookRating.findMany({
+              where: { bookId: { in: valid } },
+              select: { bookId: true, reviewCount: true, ratingSum: true },
+            })
+          : [];
       const byBook = new Map(rows.map((r) => [r.bookId, { reviewCount: r.reviewCount, ratingSum: r.ratingSum }]));
       return bookIds.map((id) => byBook.get(id) ?? ZERO);
     });
@@ -92,7 +98,10 @@ export class ReviewRepository {
   authorReviewCountLoader(): DataLoader<string, number> {
     return new DataLoader(async (authorIds) => {
       const valid = authorIds.filter(isUuid);
-      const groups = valid.length > 0 ? await this.prisma.review.groupBy({ by: ['authorId'], where: { authorId: { in: valid } }, _count: { _all: true } }) : [];
+      const groups =
+        valid.length > 0
+          ? await this.prisma.review.groupBy({ by: ['authorId'], where: { authorId: { in: valid } }, _count: { _all: true } })
+          : [];
       const counts = new Map(groups.map((g) => [g.authorId, g._count._all]));
       return authorIds.map((id) => counts.get(id) ?? 0);
     });
@@ -129,11 +138,19 @@ export class ReviewRepository {
    * a window function numbers each owner's reviews, so one owner with many reviews never crowds out the
    * others and no owner's rows are fetched beyond its page.
    */
-  private async pageRows(kind: ReviewOwnerKind, ownerIds: string[], sort: ReviewSortKey, take: number, after: ReviewKey | undefined): Promise<Map<string, ReviewModel[]>> {
+  private async pageRows(
+    kind: ReviewOwnerKind,
+    ownerIds: string[],
+    sort: ReviewSortKey,
+    take: number,
+    after: ReviewKey | undefined,
+  ): Promise<Map<string, ReviewModel[]>> {
     const byOwner = new Map<string, ReviewModel[]>();
     if (ownerIds.length === 0) return byOwner;
     const owner = OWNER_COLUMN[kind];
-    const where = after ? Prisma.sql`${owner} = ANY(${ownerIds}::uuid[]) AND ${afterKey(sort, after)}` : Prisma.sql`${owner} = ANY(${ownerIds}::uuid[])`;
+    const where = after
+      ? Prisma.sql`${owner} = ANY(${ownerIds}::uuid[]) AND ${afterKey(sort, after)}`
+      : Prisma.sql`${owner} = ANY(${ownerIds}::uuid[])`;
     const rows = await this.prisma.$queryRaw<ReviewRow[]>`
       SELECT "id", "bookId", "authorId", "rating", "body", "createdAt", "updatedAt"
       FROM (

@@ -53,7 +53,9 @@ export class UserRepository {
       this.prisma.user.findMany({ where: pageWhere, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: input.first + 1 }),
       this.prisma.user.count({ where }),
     ]);
-    return toConnection(rows, input.first, totalCount, (u) => encodeCursor(CURSOR_KIND, [u.createdAt.toISOString(), u.id] satisfies TimeIdKey));
+    return toConnection(rows, input.first, totalCount, (u) =>
+      encodeCursor(CURSOR_KIND, [u.createdAt.toISOString(), u.id] satisfies TimeIdKey),
+    );
   }
 
   /**
