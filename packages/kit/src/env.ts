@@ -29,8 +29,9 @@ export function getEnvNum(name: string, fallback?: number, env: Env = process.en
     if (fallback === undefined) throw new Error(`Environment variable ${name} is required but not set.`);
     return fallback;
   }
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed)) throw new Error(`Environment variable ${name} must be a whole number, got "${value}".`);
+  // Decimal digits only: Number() alone would also take "0x10", "1e3" or "12.0".
+  const parsed = /^[+-]?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed)) throw new Error(`Environment variable ${name} must be a whole number, got "${value}".`);
   return parsed;
 }
 
