@@ -18,6 +18,8 @@ export interface Viewer {
 export const VIEWER_HEADER = 'x-shelfwise-viewer';
 
 const RANK: Record<Role, number> = { PATRON: 0, LIBRARIAN: 1, ADMIN: 2 };
+/** The role with its article, for error messages ("Only an admin can do this."). */
+const ROLE_NOUN: Record<Role, string> = { PATRON: 'a patron', LIBRARIAN: 'a librarian', ADMIN: 'an admin' };
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
@@ -31,8 +33,12 @@ export function viewerFromHeaders(headers: IncomingHttpHeaders): Viewer | null {
   const raw = headers[VIEWER_HEADER];
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (!value) return null;
-  const [userId, role] = value.split(';');
-  if (!userId || !role || !isRole(role)) return null;
+  // Exactly `<userId>;<role>`: anything else (extra segments, a repeated header joined with ", ")
+  // is malformed and means anonymous, never a partly trusted identity.
+  const parts = value.split(';');
+  if (parts.length !== 2) return null;
+  const [userId, role] = parts as [string, string];
+  if (!userId || !isRole(role)) return null;
   return { userId, role };
 }
 
@@ -48,7 +54,7 @@ export function requireViewer(viewer: Viewer | null): Viewer {
 
 export function requireRole(viewer: Viewer | null, role: Role): Viewer {
   const v = requireViewer(viewer);
-  if (!hasRole(v, role)) throw forbidden(`Only a ${role.toLowerCase()} can do this.`);
+  if (!hasRole(v, role)) throw forbidden(`Only ${ROLE_NOUN[role]} can do this.`);
   return v;
 }
 
