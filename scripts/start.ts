@@ -1,0 +1,64 @@
+/**
+ * The embedded launcher behind `npm start`: all seven subgraphs and the router in this one process.
+ *
+ * With no DATABASE_URL each subgraph keeps an embedded PostgreSQL (PGlite) in .data/<subgraph>/; with
+ * DATABASE_URL each gets its own database on that server. Events go through one bus (Redis when
+ * REDIS_URL is set, otherwise in-process) and time through one clock shared by every subgraph. The
+ * router listens on PORT (4000) and serves the built web app (client/dist) at /.
+ */
+import {
+  createBus,
+  createLogger,
+  getEnvBool,
+  getEnvNum,
+  getEnvOptional,
+  getEnvStr,
+  repoPath,
+  ROUTER_PORT,
+  ServiceClock,
+  serviceOptionsFromEnv,
+  stopOnSignals,
+  SUBGRAPH_NAMES,
+  type ServiceOptions,
+  type SubgraphName,
+} from '@shelfwise/kit';
+import { startPlatform } from '@shelfwise/router/platform';
+
+const logger = createLogger('shelfwise');
+const bus = createBus({ redisUrl: getEnvOptional('REDIS_URL'), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise'), logger });
+const clock = new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false));
+
+// Each subgraph's port, host, database and logger come from the environment as when it runs alone. Its
+// bus and clock are replaced by the shared ones; REDIS_URL is hidden here so that reading its options
+// does not open a Redis connection per subgraph that nobody would use.
+const envWithoutRedis = { ...process.env, REDIS_URL: undefined };
+const subgraphs = Object.fromEntries(
+  SUBGRAPH_NAMES.map((name): [SubgraphName, ServiceOptions] => {
+    const { bus: _ownBus, clock: _ownClock, ...options } = serviceOptionsFromEnv(name, envWithoutRedis);
+    return [name, options];
+  }),
+);
+
+const platform = await startPlatform({
+  subgraphs,
+  bus,
+  clock,
+  router: {
+    port: getEnvNum('PORT', ROUTER_PORT),
+    host: getEnvStr('SHELFWISE_ROUTER_BIND_HOST', '0.0.0.0'),
+    clientDir: repoPath('client', 'dist'),
+    logger: createLogger('router'),
+  },
+  logger,
+}).catch(async (err: unknown) => {
+  await bus.dispose();
+  throw err;
+});
+
+stopOnSignals(async () => {
+  await platform.stop();
+  await bus.dispose();
+}, logger);
+
+const port = platform.router.port;
+console.log(`Shelfwise is running at http://localhost:${port}/ (GraphQL: http://localhost:${port}/graphql)`);
