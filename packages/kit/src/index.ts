@@ -11,3 +11,4 @@ export * from './server.js';
 export * from './relay.js';
 export * from './runtime.js';
 export * from './scalars.js';
+export * from './ids.js';

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { decodeCursor, encodeCursor, toConnection, type Connection } from '@shelfwise/kit';
+import { type Connection, decodeCursor, encodeCursor, isUuid, toConnection } from '@shelfwise/kit';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { BookModel, CopyModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
@@ -163,12 +163,6 @@ export class BookRepository {
   async count(): Promise<number> {
     return this.prisma.book.count();
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids that are not UUIDs cannot exist; filtering them keeps Postgres from rejecting the whole batch. */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
 }
 
 function sortOrder(sort: Exclude<BookSortKey, 'RELEVANCE'>): Prisma.BookOrderByWithRelationInput[] {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { decodeCursor, encodeCursor, isTimeIdKey, toConnection, type Connection, type TimeIdKey } from '@shelfwise/kit';
+import { type Connection, decodeCursor, encodeCursor, isTimeIdKey, isUuid, type TimeIdKey, toConnection } from '@shelfwise/kit';
 import type { LoanStatus, Prisma } from '../generated/prisma/client.js';
 import type { LoanModel, LoanPolicyModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
@@ -101,8 +101,3 @@ function afterKey([time, id]: TimeIdKey): Prisma.LoanWhereInput {
   return { OR: [{ borrowedAt: { lt: borrowedAt } }, { borrowedAt, id: { lt: id } }] };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids that are not UUIDs cannot exist; filtering them keeps Postgres from rejecting the whole batch. */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
-}

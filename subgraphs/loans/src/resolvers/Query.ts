@@ -1,5 +1,5 @@
 import { badInput, pageSize, requireRole, requireViewer } from '@shelfwise/kit';
-import { isUuid } from '../data/LoanRepository.js';
+import { isUuid } from '@shelfwise/kit';
 import type { QueryResolvers } from '../generated/graphql.js';
 
 export const Query: QueryResolvers = {

@@ -12,7 +12,7 @@ import {
 import type { NotificationKind, Prisma } from '../generated/prisma/client.js';
 import type { NotificationModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '@shelfwise/kit';
 
 /** Which notifications a user wants. */
 export interface Preferences {

@@ -3,7 +3,7 @@ import { badInput, type Clock } from '@shelfwise/kit';
 import type { FineReason, FineStatus } from '../generated/prisma/client.js';
 import type { FineModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '@shelfwise/kit';
 
 /** One user's fines, optionally only those in one state. */
 export interface FinesOfUser {

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import { appError, badInput, conflict, ErrorCode, notFound, type Clock } from '@shelfwise/kit';
 import type { FineModel, PaymentModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '@shelfwise/kit';
 
 export interface PaymentRequest {
   userId: string;

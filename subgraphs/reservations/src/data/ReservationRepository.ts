@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { decodeCursor, encodeCursor, isTimeIdKey, toConnection, type Connection, type TimeIdKey } from '@shelfwise/kit';
+import { type Connection, decodeCursor, encodeCursor, isTimeIdKey, isUuid, type TimeIdKey, toConnection } from '@shelfwise/kit';
 import { Prisma, type ReservationStatus } from '../generated/prisma/client.js';
 import type { ReservationModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
@@ -113,8 +113,3 @@ function afterKey([time, id]: TimeIdKey): Prisma.ReservationWhereInput {
   return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids that are not UUIDs cannot exist; filtering them keeps Postgres from rejecting the whole batch. */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
-}

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { badInput, conflict, decodeCursor, encodeCursor, toConnection, type Edge, type PageInfo } from '@shelfwise/kit';
+import { badInput, conflict, decodeCursor, type Edge, encodeCursor, isUuid, type PageInfo, toConnection } from '@shelfwise/kit';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReviewModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
@@ -206,12 +206,6 @@ export class ReviewRepository {
 /** Average of a book's ratings, or null when it has none. */
 export function averageRating(summary: RatingSummary): number | null {
   return summary.reviewCount > 0 ? summary.ratingSum / summary.reviewCount : null;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids that are not UUIDs cannot exist; filtering them keeps Postgres from rejecting the whole batch. */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
 }
 
 /** A row as $queryRaw returns it (timestamps may arrive as Date or as text depending on the driver). */

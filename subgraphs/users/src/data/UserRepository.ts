@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { badInput, conflict, decodeCursor, encodeCursor, isTimeIdKey, toConnection, type Connection, type TimeIdKey } from '@shelfwise/kit';
+import { badInput, conflict, type Connection, decodeCursor, encodeCursor, isTimeIdKey, isUuid, type TimeIdKey, toConnection } from '@shelfwise/kit';
 import { Prisma, type Role } from '../generated/prisma/client.js';
 import type { UserModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
@@ -85,12 +85,6 @@ export class UserRepository {
 /** How emails are stored and compared: trimmed, lower-case. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids that are not UUIDs cannot exist; filtering them keeps Postgres from rejecting the whole batch. */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
 }
 
 /** A (createdAt, id) cursor key whose id could exist (a malformed one would make Postgres reject the query). */
