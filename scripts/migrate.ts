@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSubgraphs, MigrateUsageError, newMigration, type CheckResult } from './migrate/tool.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository root; MIGRATE_ROOT points the tool at another tree with a prisma/ folder (tests). */
+const ROOT = path.resolve(process.env.MIGRATE_ROOT ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
 
 const USAGE = `Usage:
   npm run migrate:new -- <subgraph> <name>   write the migration that brings the subgraph's migrations to its schema.prisma
@@ -24,7 +25,9 @@ function indent(text: string): string {
 }
 
 function describeFailure(result: CheckResult): string {
-  const lines = [`✗ ${result.subgraph}: ${result.problems.length > 0 ? 'the migrations are not usable' : 'schema.prisma and the migrations disagree'}`];
+  const lines = [
+    `✗ ${result.subgraph}: ${result.problems.length > 0 ? 'the migrations are not usable' : 'schema.prisma and the migrations disagree'}`,
+  ];
   for (const problem of result.problems) lines.push(indent(`- ${problem}`));
   if (result.sql !== null) {
     lines.push(`  A new migration would need:`, indent(result.sql), `  Write it with: npm run migrate:new -- ${result.subgraph} <name>`);
@@ -44,7 +47,9 @@ async function runNew(args: string[]): Promise<number> {
   console.log(`Wrote ${rel}/migration.sql${result.wroteLock ? ' (and migration_lock.toml)' : ''}:\n`);
   console.log(indent(result.sql ?? ''));
   if (result.warnings.length > 0) {
-    console.warn(`\n⚠ Review before committing; on a database that already holds rows:\n${result.warnings.map((w) => `  - ${w}`).join('\n')}`);
+    console.warn(
+      `\n⚠ Review before committing; on a database that already holds rows:\n${result.warnings.map((w) => `  - ${w}`).join('\n')}`,
+    );
   }
   if (result.verified && !result.verified.ok) {
     console.error(`\nThe migrations still do not reproduce schema.prisma:\n${describeFailure(result.verified)}`);

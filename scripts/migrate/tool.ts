@@ -92,13 +92,17 @@ export async function readMigrationsFolder(root: string, subgraph: string): Prom
   const rel = path.relative(root, dir);
   const exists = existsSync(dir) && (await stat(dir)).isDirectory();
   const entries = exists ? await readdir(dir, { withFileTypes: true }) : [];
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const problems: string[] = [];
 
   const lockFile = path.join(dir, 'migration_lock.toml');
   const lock = existsSync(lockFile) ? await readFile(lockFile, 'utf8') : null;
   if (lock === null) {
-    if (names.length > 0) problems.push(`${rel}/migration_lock.toml is missing (commit it with the migrations; it must say provider = "postgresql").`);
+    if (names.length > 0)
+      problems.push(`${rel}/migration_lock.toml is missing (commit it with the migrations; it must say provider = "postgresql").`);
   } else if (!/^\s*provider\s*=\s*"postgresql"\s*$/m.test(lock)) {
     problems.push(`${rel}/migration_lock.toml does not say provider = "postgresql".`);
   }
@@ -111,7 +115,10 @@ export async function readMigrationsFolder(root: string, subgraph: string): Prom
       migrationDirectories.push({ path: name, migrationFile: { path: 'migration.sql', content: { tag: 'error', value: 'missing' } } });
       continue;
     }
-    migrationDirectories.push({ path: name, migrationFile: { path: 'migration.sql', content: { tag: 'ok', value: await readFile(file, 'utf8') } } });
+    migrationDirectories.push({
+      path: name,
+      migrationFile: { path: 'migration.sql', content: { tag: 'ok', value: await readFile(file, 'utf8') } },
+    });
   }
 
   return {
@@ -166,7 +173,9 @@ export function dataLossWarnings(sql: string): string[] {
         const c = clause.trim();
         let cm: RegExpExecArray | null;
         if ((cm = /^DROP COLUMN "([^"]+)"/.exec(c))) {
-          warnings.push(`You are about to drop the column \`${cm[1]}\` on the \`${table}\` table. All the data in the column will be lost.`);
+          warnings.push(
+            `You are about to drop the column \`${cm[1]}\` on the \`${table}\` table. All the data in the column will be lost.`,
+          );
         } else if ((cm = /^ADD COLUMN\s+"([^"]+)"(.*)$/s.exec(c))) {
           if (/\bNOT NULL\b/.test(cm[2]!) && !/\bDEFAULT\b/.test(cm[2]!)) {
             warnings.push(
@@ -249,7 +258,11 @@ export async function checkSubgraph(root: string, subgraph: string, options: { e
 }
 
 /** {@link checkSubgraph} for the named subgraphs, or for every one under prisma/. */
-export async function checkSubgraphs(root: string, subgraphs: string[] = [], options: { engine?: ScratchEngine } = {}): Promise<CheckResult[]> {
+export async function checkSubgraphs(
+  root: string,
+  subgraphs: string[] = [],
+  options: { engine?: ScratchEngine } = {},
+): Promise<CheckResult[]> {
   const names = subgraphs.length > 0 ? subgraphs : await listSubgraphs(root);
   for (const name of names) assertSubgraph(root, name);
   return withEngine(options.engine, async (engine) => {

@@ -33,7 +33,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const M1 = '0001_init';
 const M2 = '20250101000000_add_pages';
 const M3 = '20250102000000_seed';
-const SQL1 = '-- CreateTable\nCREATE TABLE "Book" (\n    "id" INTEGER NOT NULL,\n    "title" TEXT NOT NULL,\n\n    CONSTRAINT "Book_pkey" PRIMARY KEY ("id")\n);\n';
+const SQL1 =
+  '-- CreateTable\nCREATE TABLE "Book" (\n    "id" INTEGER NOT NULL,\n    "title" TEXT NOT NULL,\n\n    CONSTRAINT "Book_pkey" PRIMARY KEY ("id")\n);\n';
 const SQL2 = '-- AlterTable\nALTER TABLE "Book" ADD COLUMN     "pages" INTEGER NOT NULL DEFAULT 0;\n';
 const SQL3 = `INSERT INTO "Book" ("id", "title", "pages") VALUES (1, 'Dune', 412);\n`;
 
@@ -134,7 +135,8 @@ function runnerContract(open: () => Promise<TestDatabase>) {
   });
 
   it('records a failing migration, rolls its statements back, and blocks later starts until it is resolved', async () => {
-    const failing = '-- AlterTable\nALTER TABLE "Book" ADD COLUMN     "pages" INTEGER;\nALTER TABLE "Book" ADD COLUMN "oops" NO_SUCH_TYPE;\n';
+    const failing =
+      '-- AlterTable\nALTER TABLE "Book" ADD COLUMN     "pages" INTEGER;\nALTER TABLE "Book" ADD COLUMN "oops" NO_SUCH_TYPE;\n';
     const dir = await folder({ [M1]: SQL1, [M2]: failing, [M3]: SQL3 });
 
     await expect(applyMigrations(db.session, dir)).rejects.toThrow(`Migration ${M2} failed: type "no_such_type" does not exist`);
@@ -143,9 +145,16 @@ function runnerContract(open: () => Promise<TestDatabase>) {
       [M1, false],
       [M2, true],
     ]);
-    expect(rows[1]).toMatchObject({ checksum: sha256(failing), logs: 'type "no_such_type" does not exist', rolled_back_at: null, applied_steps_count: 0 });
+    expect(rows[1]).toMatchObject({
+      checksum: sha256(failing),
+      logs: 'type "no_such_type" does not exist',
+      rolled_back_at: null,
+      applied_steps_count: 0,
+    });
     // The migration ran in one transaction: its first statement did not stay behind.
-    expect(await db.session.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'Book' AND column_name = 'pages'`)).toEqual([]);
+    expect(await db.session.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'Book' AND column_name = 'pages'`)).toEqual(
+      [],
+    );
 
     // The next start refuses, naming the migration and what to do, even with the file fixed.
     await addMigration(dir, M2, SQL2);
@@ -155,7 +164,9 @@ function runnerContract(open: () => Promise<TestDatabase>) {
     expect(await rowsOf(db)).toHaveLength(2);
 
     // The documented way out (docs/migrations.md): mark the failed attempt rolled back, start again.
-    await db.session.query(`UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = $1 AND finished_at IS NULL`, [M2]);
+    await db.session.query(`UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = $1 AND finished_at IS NULL`, [
+      M2,
+    ]);
     expect(await applyMigrations(db.session, dir)).toEqual({ applied: [M2, M3], alreadyApplied: [M1] });
     const after = await rowsOf(db);
     expect(after.filter((r) => r.migration_name === M2).map((r) => [r.finished_at === null, r.rolled_back_at === null])).toEqual([
@@ -252,7 +263,9 @@ describePg('migration runner on PostgreSQL', () => {
         [M1, M2, M3],
         [M1, M2, M3],
       ]);
-      const rows = await pgSession(a).query<MigrationRow>('SELECT migration_name, finished_at FROM "_prisma_migrations" ORDER BY migration_name');
+      const rows = await pgSession(a).query<MigrationRow>(
+        'SELECT migration_name, finished_at FROM "_prisma_migrations" ORDER BY migration_name',
+      );
       expect(rows.map((r) => r.migration_name)).toEqual([M1, M2, M3]);
       expect(rows.every((r) => r.finished_at !== null)).toBe(true);
       expect(await pgSession(a).query('SELECT count(*)::int AS n FROM "Book"')).toEqual([{ n: 1 }]);
@@ -266,7 +279,8 @@ describePg('migration runner on PostgreSQL', () => {
     const dir = await migrationsFolder({ [M1]: `${SQL1}SELECT pg_sleep(0.3);\n`, [M2]: SQL2, [M3]: SQL3 });
     const name = fresh();
     expect(await databaseExists(name)).toBe(false);
-    const open = () => openDatabase({ service: 'migrations-test', migrationsDir: dir, databaseUrl: TEST_DATABASE_URL, databaseName: name, poolSize: 1 });
+    const open = () =>
+      openDatabase({ service: 'migrations-test', migrationsDir: dir, databaseUrl: TEST_DATABASE_URL, databaseName: name, poolSize: 1 });
     const [first, second] = await Promise.all([open(), open()]);
     try {
       expect([first.kind, second.kind]).toEqual(['postgres', 'postgres']);
@@ -297,6 +311,8 @@ describePg('migration runner on PostgreSQL', () => {
   });
 
   it('ensureDatabase refuses a name it would have to quote', async () => {
-    await expect(ensureDatabase(TEST_DATABASE_URL, 'bad"; DROP DATABASE postgres; --')).rejects.toThrow('Refusing to create a database with the name');
+    await expect(ensureDatabase(TEST_DATABASE_URL, 'bad"; DROP DATABASE postgres; --')).rejects.toThrow(
+      'Refusing to create a database with the name',
+    );
   });
 });
