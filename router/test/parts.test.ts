@@ -1,9 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { composeServices } from '@apollo/composition';
-import { createLogger } from '@shelfwise/kit';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { createLogger, VIEWER_HEADER } from '@shelfwise/kit';
 import { GraphQLError } from 'graphql';
 import { gql } from 'graphql-tag';
+import { FetchCounter, SubgraphDataSource, type RouterContext } from '../src/dataSource.js';
 import { createRouterErrorFormatter, SERVICE_UNAVAILABLE_MESSAGE, SubgraphUnavailableError } from '../src/errors.js';
 import { createKeepAliveFetcher } from '../src/fetcher.js';
 import { subgraphRoutes } from '../src/supergraph.js';
@@ -125,5 +127,53 @@ describe('subgraphRoutes', () => {
       { name: 'beta', url: 'http://localhost:4102/graphql' },
     ]);
     expect(() => subgraphRoutes('type Query { a: Int }')).toThrow(/no subgraphs/);
+  });
+});
+
+describe('SubgraphDataSource', () => {
+  const fetcher = createKeepAliveFetcher();
+  afterAll(() => fetcher.destroy());
+  const source = (counter = new FetchCounter()) =>
+    new SubgraphDataSource({
+      name: 'loans',
+      url: 'http://127.0.0.1:9/graphql',
+      fetcher: fetcher.fetch,
+      counter,
+      logger: createLogger('router-test'),
+    });
+  const send = (context: RouterContext, incoming: Record<string, string> = {}) => {
+    const headers = new Headers(incoming);
+    const options = {
+      request: { http: { method: 'POST', url: 'http://127.0.0.1:9/graphql', headers } },
+      context,
+    } as unknown as GraphQLDataSourceProcessOptions<RouterContext>;
+    source().willSendRequest(options);
+    return headers.get(VIEWER_HEADER);
+  };
+
+  it('forwards the viewer as the x-shelfwise-viewer header', () => {
+    expect(send({ viewer: { userId: '6f1d2c4e-1111-4aaa-8bbb-123456789abc', role: 'LIBRARIAN' } })).toBe(
+      '6f1d2c4e-1111-4aaa-8bbb-123456789abc;LIBRARIAN',
+    );
+  });
+
+  it('sends no viewer for an anonymous caller, whatever else is on the request', () => {
+    expect(send({ viewer: null }, { [VIEWER_HEADER]: 'someone;ADMIN' })).toBeNull();
+  });
+
+  it('counts every fetch, even one that fails, and resets', async () => {
+    const counter = new FetchCounter();
+    const ds = source(counter);
+    // Nothing listens on port 9: both fetches fail as SERVICE_UNAVAILABLE.
+    const options = {
+      kind: 'HEALTH_CHECK',
+      request: { query: '{ __typename }' },
+      context: { viewer: null },
+    } as unknown as GraphQLDataSourceProcessOptions<RouterContext>;
+    await expect(ds.process(options)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' }, subgraph: 'loans' });
+    await expect(ds.process(options)).rejects.toThrow(SERVICE_UNAVAILABLE_MESSAGE);
+    expect(Object.fromEntries(counter.counts)).toEqual({ loans: 2 });
+    counter.reset();
+    expect(counter.counts.size).toBe(0);
   });
 });
