@@ -14,9 +14,20 @@ function parseInput(value: unknown): Date {
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
   const match = typeof value === 'string' ? ISO_DATE_TIME.exec(value) : null;
   if (!match) throw badInput(INPUT_HINT);
-  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] = match.slice(1).map((part) => Number(part ?? 0));
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] = match
+    .slice(1)
+    .map((part) => Number(part ?? 0));
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const inRange = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+  const inRange =
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetHours <= 23 &&
+    offsetMinutes <= 59;
   const date = new Date(value as string);
   if (!inRange || Number.isNaN(date.getTime())) throw badInput(INPUT_HINT);
   return date;
@@ -26,7 +37,8 @@ function parseInput(value: unknown): Date {
 function serializeOutput(value: unknown): string {
   const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : new Date(NaN);
   // Not the client's fault: a plain Error, which the error formatter turns into INTERNAL_SERVER_ERROR.
-  if (Number.isNaN(date.getTime())) throw new Error(`DateTime cannot represent ${typeof value === 'string' ? `"${value}"` : typeof value}.`);
+  if (Number.isNaN(date.getTime()))
+    throw new Error(`DateTime cannot represent ${typeof value === 'string' ? `"${value}"` : typeof value}.`);
   return date.toISOString();
 }
 

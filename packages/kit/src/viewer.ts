@@ -61,6 +61,6 @@ export function requireRole(viewer: Viewer | null, role: Role): Viewer {
 /** The viewer is `userId` themselves, or holds `role` (staff looking at a patron's record). */
 export function requireSelfOrRole(viewer: Viewer | null, userId: string, role: Role = 'LIBRARIAN'): Viewer {
   const v = requireViewer(viewer);
-  if (v.userId !== userId && !hasRole(v, role)) throw forbidden("You can only see your own records.");
+  if (v.userId !== userId && !hasRole(v, role)) throw forbidden('You can only see your own records.');
   return v;
 }

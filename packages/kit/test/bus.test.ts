@@ -161,9 +161,9 @@ function busContract(name: string, factory: BusFactory) {
 
     it('skips a handler that another handler unsubscribed during the same delivery', async () => {
       const late = recorder();
-      let unsubscribeLate: (() => Promise<void>) | undefined;
-      await bus.subscribe('events', () => void unsubscribeLate?.());
-      unsubscribeLate = await bus.subscribe('events', late.handler);
+      // runs first on delivery, and unsubscribes the handler registered after it
+      await bus.subscribe('events', () => void unsubscribeLate());
+      const unsubscribeLate = await bus.subscribe('events', late.handler);
       const probe = recorder();
       await bus.subscribe('events', probe.handler);
       await bus.publish('events', 'x');

@@ -46,7 +46,9 @@ describe('env helpers', () => {
     it('falls back when unset or blank, and throws naming the variable when required', () => {
       expect(getEnvNum('SHELFWISE_BOOKS_PORT', 4002, {})).toBe(4002);
       expect(getEnvNum('SHELFWISE_BOOKS_PORT', 4002, { SHELFWISE_BOOKS_PORT: '' })).toBe(4002);
-      expect(() => getEnvNum('SHELFWISE_BOOKS_PORT', undefined, {})).toThrow('Environment variable SHELFWISE_BOOKS_PORT is required but not set.');
+      expect(() => getEnvNum('SHELFWISE_BOOKS_PORT', undefined, {})).toThrow(
+        'Environment variable SHELFWISE_BOOKS_PORT is required but not set.',
+      );
     });
 
     it.each(['abc', '12abc', '4.5', '12.0', '0x10', '1e3', 'Infinity', 'NaN', '--1', '9007199254740993'])(

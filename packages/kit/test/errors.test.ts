@@ -70,7 +70,12 @@ describe('createErrorFormatter', () => {
       message: error.message,
       path: ['renewLoan'],
       locations: [{ line: 1, column: 12 }],
-      extensions: { code: 'RENEWAL_LIMIT_REACHED', renewals: 2, stacktrace: ['GraphQLError: …', '    at renew (/app/src/x.ts:1:1)'], exception: { stacktrace: [] } },
+      extensions: {
+        code: 'RENEWAL_LIMIT_REACHED',
+        renewals: 2,
+        stacktrace: ['GraphQLError: …', '    at renew (/app/src/x.ts:1:1)'],
+        exception: { stacktrace: [] },
+      },
     };
     expect(format(formatted, error)).toEqual({
       message: 'This loan was renewed twice already; return it instead.',
@@ -81,23 +86,49 @@ describe('createErrorFormatter', () => {
     expect(lines).toEqual([]);
   });
 
-  it.each(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND'])('passes Apollo request error %s through', (code) => {
-    const format = createErrorFormatter(capturingLogger().logger);
-    const message = 'Cannot query field "titel" on type "Book". Did you mean "title"?';
-    expect(format({ message, extensions: { code, stacktrace: ['x'] } }, new GraphQLError(message))).toEqual({ message, extensions: { code } });
-  });
+  it.each(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND'])(
+    'passes Apollo request error %s through',
+    (code) => {
+      const format = createErrorFormatter(capturingLogger().logger);
+      const message = 'Cannot query field "titel" on type "Book". Did you mean "title"?';
+      expect(format({ message, extensions: { code, stacktrace: ['x'] } }, new GraphQLError(message))).toEqual({
+        message,
+        extensions: { code },
+      });
+    },
+  );
 
   it.each<[string, unknown, GraphQLFormattedError]>([
-    ['a plain Error', new Error('connect ECONNREFUSED 10.0.3.7:5432'), { message: 'connect ECONNREFUSED 10.0.3.7:5432', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-    ['a Prisma error with SQL', new PrismaClientKnownRequestError(SQL_MESSAGE), { message: SQL_MESSAGE, path: ['borrow'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at /app'] } }],
-    ['an unknown code', new GraphQLError('upstream said no'), { message: 'upstream said no', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'loans' } }],
+    [
+      'a plain Error',
+      new Error('connect ECONNREFUSED 10.0.3.7:5432'),
+      { message: 'connect ECONNREFUSED 10.0.3.7:5432', extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ],
+    [
+      'a Prisma error with SQL',
+      new PrismaClientKnownRequestError(SQL_MESSAGE),
+      { message: SQL_MESSAGE, path: ['borrow'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at /app'] } },
+    ],
+    [
+      'an unknown code',
+      new GraphQLError('upstream said no'),
+      { message: 'upstream said no', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'loans' } },
+    ],
     ['no code at all', 'a thrown string', { message: 'Unexpected error value: "a thrown string"' }],
-    ['INTERNAL_SERVER_ERROR from our own helper', appError(ErrorCode.INTERNAL_SERVER_ERROR, 'pool exhausted on db-1'), { message: 'pool exhausted on db-1', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    [
+      'INTERNAL_SERVER_ERROR from our own helper',
+      appError(ErrorCode.INTERNAL_SERVER_ERROR, 'pool exhausted on db-1'),
+      { message: 'pool exhausted on db-1', extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ],
   ])('masks %s as INTERNAL_SERVER_ERROR with the generic message, and logs the original', (_what, error, formatted) => {
     const { logger, lines } = capturingLogger();
     const format = createErrorFormatter(logger);
     const result = format(formatted, error);
-    expect(result).toEqual({ message: INTERNAL_ERROR_MESSAGE, ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(result).toEqual({
+      message: INTERNAL_ERROR_MESSAGE,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(JSON.stringify(result)).not.toMatch(/INSERT|10\.0\.3\.7|stack|prisma|loans/i);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ msg: 'unexpected error while resolving a request', level: 50 });
@@ -164,8 +195,18 @@ describe('createErrorFormatter', () => {
       const result = await run('{ plain prisma fine }');
       expect(result.data).toEqual({ plain: null, prisma: null, fine: 'ok' });
       expect(result.errors).toEqual([
-        { message: INTERNAL_ERROR_MESSAGE, path: ['plain'], locations: [{ line: 1, column: 3 }], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
-        { message: INTERNAL_ERROR_MESSAGE, path: ['prisma'], locations: [{ line: 1, column: 9 }], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        {
+          message: INTERNAL_ERROR_MESSAGE,
+          path: ['plain'],
+          locations: [{ line: 1, column: 3 }],
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
+        {
+          message: INTERNAL_ERROR_MESSAGE,
+          path: ['prisma'],
+          locations: [{ line: 1, column: 9 }],
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
       ]);
       const logged = JSON.stringify(log.lines);
       expect(logged).toContain('ECONNREFUSED');

@@ -1,4 +1,14 @@
-import { DEFAULT_PAGE_SIZE, type Connection, decodeCursor, encodeCursor, isTimeIdKey, MAX_PAGE_SIZE, pageSize, toConnection, type TimeIdKey } from '@shelfwise/kit';
+import {
+  DEFAULT_PAGE_SIZE,
+  type Connection,
+  decodeCursor,
+  encodeCursor,
+  isTimeIdKey,
+  MAX_PAGE_SIZE,
+  pageSize,
+  toConnection,
+  type TimeIdKey,
+} from '@shelfwise/kit';
 import { GraphQLError } from 'graphql';
 
 /** The error `fn` throws (fails the test when it does not throw). */
@@ -116,7 +126,9 @@ describe('relay helpers', () => {
         const from: string | undefined = decodeCursor(kind, after, isId);
         const start: number = from === undefined ? 0 : all.findIndex((r) => r.id === from) + 1;
         const size = 3;
-        const conn: Connection<{ id: string }> = toConnection(all.slice(start, start + size + 1), size, all.length, (r) => encodeCursor(kind, r.id));
+        const conn: Connection<{ id: string }> = toConnection(all.slice(start, start + size + 1), size, all.length, (r) =>
+          encodeCursor(kind, r.id),
+        );
         seen.push(...conn.edges.map((e) => e.node.id));
         if (!conn.pageInfo.hasNextPage) break;
         after = conn.pageInfo.endCursor;

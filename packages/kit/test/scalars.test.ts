@@ -23,12 +23,15 @@ describe('DateTime scalar', () => {
       expect(DateTimeScalar.serialize(Date.UTC(2026, 10, 23, 10))).toBe('2026-11-23T10:00:00.000Z');
     });
 
-    it.each([new Date(Number.NaN), 'soon', {}, true, null])('treats %p as our own bug (a plain Error, masked later), not bad input', (value) => {
-      const err = errorOf(() => DateTimeScalar.serialize(value));
-      expect(err).toBeInstanceOf(Error);
-      expect(err).not.toBeInstanceOf(GraphQLError);
-      expect((err as Error).message).toMatch(/^DateTime cannot represent/);
-    });
+    it.each([new Date(Number.NaN), 'soon', {}, true, null])(
+      'treats %p as our own bug (a plain Error, masked later), not bad input',
+      (value) => {
+        const err = errorOf(() => DateTimeScalar.serialize(value));
+        expect(err).toBeInstanceOf(Error);
+        expect(err).not.toBeInstanceOf(GraphQLError);
+        expect((err as Error).message).toMatch(/^DateTime cannot represent/);
+      },
+    );
   });
 
   describe('parseValue and parseLiteral (the client → our values)', () => {
@@ -89,7 +92,11 @@ describe('DateTime scalar', () => {
     });
 
     it('parses a variable and a literal to a Date and serializes the result', async () => {
-      const viaVariable = await graphql({ schema, source: 'query($at: DateTime!) { echo(at: $at) }', variableValues: { at: '2026-11-23T10:00:00Z' } });
+      const viaVariable = await graphql({
+        schema,
+        source: 'query($at: DateTime!) { echo(at: $at) }',
+        variableValues: { at: '2026-11-23T10:00:00Z' },
+      });
       expect(viaVariable).toEqual({ data: { echo: '2026-11-23T10:01:00.000Z' } });
       const viaLiteral = await graphql({ schema, source: '{ echo(at: "2026-11-23T10:00:00+02:00") }' });
       expect(viaLiteral).toEqual({ data: { echo: '2026-11-23T08:01:00.000Z' } });

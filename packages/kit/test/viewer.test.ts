@@ -1,4 +1,16 @@
-import { encodeViewer, hasRole, isRole, requireRole, requireSelfOrRole, requireViewer, ROLES, VIEWER_HEADER, viewerFromHeaders, type Role, type Viewer } from '@shelfwise/kit';
+import {
+  encodeViewer,
+  hasRole,
+  isRole,
+  requireRole,
+  requireSelfOrRole,
+  requireViewer,
+  ROLES,
+  VIEWER_HEADER,
+  viewerFromHeaders,
+  type Role,
+  type Viewer,
+} from '@shelfwise/kit';
 import { GraphQLError } from 'graphql';
 
 function errorOf(fn: () => unknown): GraphQLError {
