@@ -22,21 +22,17 @@ import {
   type ServiceOptions,
   type SubgraphName,
 } from '@shelfwise/kit';
+import { seedDemoLibrary } from '@shelfwise/router/demo';
 import { startPlatform } from '@shelfwise/router/platform';
 
 const logger = createLogger('shelfwise');
 const bus = createBus({ redisUrl: getEnvOptional('REDIS_URL'), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise'), logger });
 const clock = new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false));
 
-// Each subgraph's port, host, database and logger come from the environment as when it runs alone. Its
-// bus and clock are replaced by the shared ones; REDIS_URL is hidden here so that reading its options
-// does not open a Redis connection per subgraph that nobody would use.
-const envWithoutRedis = { ...process.env, REDIS_URL: undefined };
+// Each subgraph's port, host, database and logger come from the environment as when it runs alone;
+// all of them share the one bus and clock above.
 const subgraphs = Object.fromEntries(
-  SUBGRAPH_NAMES.map((name): [SubgraphName, ServiceOptions] => {
-    const { bus: _ownBus, clock: _ownClock, ...options } = serviceOptionsFromEnv(name, envWithoutRedis);
-    return [name, options];
-  }),
+  SUBGRAPH_NAMES.map((name): [SubgraphName, ServiceOptions] => [name, serviceOptionsFromEnv(name, process.env, { bus, clock })]),
 );
 
 const platform = await startPlatform({
@@ -49,6 +45,12 @@ const platform = await startPlatform({
     clientDir: repoPath('client', 'dist'),
     logger: createLogger('router'),
   },
+  // A fresh embedded install gets a small demo library; an existing one is left as it is.
+  seed: getEnvBool('SHELFWISE_DEMO_DATA', true)
+    ? async (platform) => {
+        if (await seedDemoLibrary(platform)) logger.info('loaded the demo library (SHELFWISE_DEMO_DATA=false turns this off)');
+      }
+    : undefined,
   logger,
 }).catch(async (err: unknown) => {
   await bus.dispose();

@@ -37,8 +37,15 @@ export interface ServiceOptions {
   logger?: Logger;
 }
 
-/** A subgraph's options from the environment (used by src/index.ts and the embedded launcher). */
-export function serviceOptionsFromEnv(name: SubgraphName, env: NodeJS.ProcessEnv = process.env): Required<Pick<ServiceOptions, 'port' | 'host' | 'bus' | 'clock' | 'logger'>> & ServiceOptions {
+/**
+ * A subgraph's options from the environment (used by src/index.ts and the embedded launcher). The
+ * launcher passes its one `shared` bus and clock, so no subgraph opens Redis connections of its own.
+ */
+export function serviceOptionsFromEnv(
+  name: SubgraphName,
+  env: NodeJS.ProcessEnv = process.env,
+  shared: { bus?: EventBus; clock?: ServiceClock } = {},
+): Required<Pick<ServiceOptions, 'port' | 'host' | 'bus' | 'clock' | 'logger'>> & ServiceOptions {
   const logger = createLogger(name);
   const databaseUrl = getEnvOptional('DATABASE_URL', env);
   return {
@@ -46,8 +53,8 @@ export function serviceOptionsFromEnv(name: SubgraphName, env: NodeJS.ProcessEnv
     host: getEnvStr('SHELFWISE_BIND_HOST', '127.0.0.1', env),
     databaseUrl,
     dataDir: databaseUrl ? undefined : path.join(getEnvStr('SHELFWISE_DATA_DIR', repoPath('.data'), env), name),
-    bus: createBus({ redisUrl: getEnvOptional('REDIS_URL', env), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise', env), logger }),
-    clock: new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false, env)),
+    bus: shared.bus ?? createBus({ redisUrl: getEnvOptional('REDIS_URL', env), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise', env), logger }),
+    clock: shared.clock ?? new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false, env)),
     logger,
   };
 }
