@@ -133,7 +133,13 @@ export async function openScratchEngine(): Promise<ScratchEngine> {
     },
   };
   const engineLog = process.env.SHELFWISE_MIGRATE_DEBUG ? (line: string) => process.stderr.write(line) : () => undefined;
-  const engine: SchemaEngine = await SchemaEngine.new({ datamodels: undefined }, engineLog, bindMigrationAwareSqlAdapterFactory(factory));
+  let engine: SchemaEngine;
+  try {
+    engine = await SchemaEngine.new({ datamodels: undefined }, engineLog, bindMigrationAwareSqlAdapterFactory(factory));
+  } catch (err) {
+    await main.close();
+    throw new Error(`Prisma's schema engine did not start: ${engineMessage(err)}`, { cause: err });
+  }
 
   const closeShadows = async () => {
     const open = shadows;
