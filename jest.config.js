@@ -18,7 +18,10 @@ const config = {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testMatch: ['<rootDir>/{packages,subgraphs,router,bench,test}/**/*.test.ts', '<rootDir>/{packages,subgraphs,router,test}/**/test/**/*.test.ts'],
+  testMatch: [
+    '<rootDir>/{packages,subgraphs,router,bench,test}/**/*.test.ts',
+    '<rootDir>/{packages,subgraphs,router,test}/**/test/**/*.test.ts',
+  ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/client/'],
   testTimeout: 60_000,
   maxWorkers: 2,

@@ -50,7 +50,8 @@ async function measure(url: string, duration: number): Promise<Measurement> {
 async function checkAnswer(url: string): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
   const body = (await res.json()) as { data?: { books?: { edges: unknown[] } }; errors?: unknown };
-  if (!res.ok || body.errors || body.data?.books?.edges.length !== 10) throw new Error(`${url} did not answer the benchmark query: ${JSON.stringify(body)}`);
+  if (!res.ok || body.errors || body.data?.books?.edges.length !== 10)
+    throw new Error(`${url} did not answer the benchmark query: ${JSON.stringify(body)}`);
 }
 
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'serve.ts')], {
@@ -78,7 +79,12 @@ try {
 
   const report = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
     query: QUERY,
     connections,
     seconds,
@@ -87,8 +93,18 @@ try {
     ratio: Number(ratio.toFixed(3)),
   };
   console.table({
-    direct: { 'req/s': Math.round(directResult.requestsPerSecond), 'p50 ms': directResult.p50Ms, 'p99 ms': directResult.p99Ms, errors: directResult.errors + directResult.non2xx },
-    router: { 'req/s': Math.round(routerResult.requestsPerSecond), 'p50 ms': routerResult.p50Ms, 'p99 ms': routerResult.p99Ms, errors: routerResult.errors + routerResult.non2xx },
+    direct: {
+      'req/s': Math.round(directResult.requestsPerSecond),
+      'p50 ms': directResult.p50Ms,
+      'p99 ms': directResult.p99Ms,
+      errors: directResult.errors + directResult.non2xx,
+    },
+    router: {
+      'req/s': Math.round(routerResult.requestsPerSecond),
+      'p50 ms': routerResult.p50Ms,
+      'p99 ms': routerResult.p99Ms,
+      errors: routerResult.errors + routerResult.non2xx,
+    },
   });
   console.log(`router/direct throughput ratio: ${report.ratio}`);
   const out = path.join(here, '..', 'results');

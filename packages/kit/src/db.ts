@@ -122,7 +122,8 @@ function countQueries<T extends SqlDriverAdapter | Transaction>(target: T, stats
         };
       }
       if (prop === 'startTransaction') {
-        return async (...args: unknown[]) => countQueries(await (value as (...a: unknown[]) => Promise<Transaction>).apply(obj, args), stats);
+        return async (...args: unknown[]) =>
+          countQueries(await (value as (...a: unknown[]) => Promise<Transaction>).apply(obj, args), stats);
       }
       return (value as (...a: unknown[]) => unknown).bind(obj);
     },

@@ -40,7 +40,10 @@ export function migrationChecksum(sql: string): string {
 /** Reads `<dir>/<name>/migration.sql` for every migration folder, in name order (Prisma's order). */
 export async function readMigrations(dir: string): Promise<MigrationFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const files: MigrationFile[] = [];
   for (const name of names) {
     const sql = await readFile(path.join(dir, name, 'migration.sql'), 'utf8');

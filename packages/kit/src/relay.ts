@@ -70,5 +70,11 @@ export function toConnection<T>(rows: T[], size: number, totalCount: number, cur
 export type TimeIdKey = [string, string];
 
 export function isTimeIdKey(value: unknown): value is TimeIdKey {
-  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && typeof value[1] === 'string';
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === 'string' &&
+    !Number.isNaN(Date.parse(value[0])) &&
+    typeof value[1] === 'string'
+  );
 }

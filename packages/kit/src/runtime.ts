@@ -53,7 +53,9 @@ export function serviceOptionsFromEnv(
     host: getEnvStr('SHELFWISE_BIND_HOST', '127.0.0.1', env),
     databaseUrl,
     dataDir: databaseUrl ? undefined : path.join(getEnvStr('SHELFWISE_DATA_DIR', repoPath('.data'), env), name),
-    bus: shared.bus ?? createBus({ redisUrl: getEnvOptional('REDIS_URL', env), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise', env), logger }),
+    bus:
+      shared.bus ??
+      createBus({ redisUrl: getEnvOptional('REDIS_URL', env), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise', env), logger }),
     clock: shared.clock ?? new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false, env)),
     logger,
   };

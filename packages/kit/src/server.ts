@@ -75,11 +75,7 @@ export async function startSubgraph<TContext extends BaseContext>(options: Start
       res.status(503).json({ status: 'unavailable', service: options.name });
     }
   });
-  app.use(
-    '/graphql',
-    express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(server, { context: async ({ req }) => options.context(req) }),
-  );
+  app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(server, { context: async ({ req }) => options.context(req) }));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -10,7 +10,16 @@ describe('books subgraph (PGlite)', () => {
     books = await start();
     const created = [];
     for (const [i, title] of ['Dune', 'Emma', 'Beloved'].entries()) {
-      created.push(await books.books.create({ isbn: `978000000000${i}`, title, authors: [`Author ${i}`], genres: ['Fiction'], publishedYear: 1960 + i, copies: i + 1 }));
+      created.push(
+        await books.books.create({
+          isbn: `978000000000${i}`,
+          title,
+          authors: [`Author ${i}`],
+          genres: ['Fiction'],
+          publishedYear: 1960 + i,
+          copies: i + 1,
+        }),
+      );
     }
     bookIds = created.map((b) => b.id);
   });
@@ -20,7 +29,18 @@ describe('books subgraph (PGlite)', () => {
     const before = books.database.db.stats.statements;
     const res = await graphql<{ _entities: { id: string; title: string; totalCopies: number; availableCopies: number }[] }>(
       books.url,
-      `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Book { id title totalCopies availableCopies } } }`,
+      `
+        query ($reps: [_Any!]!) {
+          _entities(representations: $reps) {
+            ... on Book {
+              id
+              title
+              totalCopies
+              availableCopies
+            }
+          }
+        }
+      `,
       { reps: [...bookIds.map((id) => ({ __typename: 'Book', id })), { __typename: 'Book', id: 'not-a-uuid' }] },
     );
     expect(res.errors).toBeUndefined();
@@ -34,9 +54,28 @@ describe('books subgraph (PGlite)', () => {
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const res: Awaited<ReturnType<typeof graphql<{ books: { edges: { node: { title: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>>> = await graphql(
+      const res: Awaited<
+        ReturnType<
+          typeof graphql<{ books: { edges: { node: { title: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>
+        >
+      > = await graphql(
         books.url,
-        `query($after: String) { books(first: 2, after: $after, sort: TITLE) { edges { node { title } } pageInfo { hasNextPage endCursor } totalCount } }`,
+        `
+          query ($after: String) {
+            books(first: 2, after: $after, sort: TITLE) {
+              edges {
+                node {
+                  title
+                }
+              }
+              pageInfo {
+                hasNextPage
+                endCursor
+              }
+              totalCount
+            }
+          }
+        `,
         { after },
       );
       expect(res.errors).toBeUndefined();
@@ -47,9 +86,29 @@ describe('books subgraph (PGlite)', () => {
   });
 
   it('refuses a page over 100 and a foreign cursor', async () => {
-    const big = await graphql(books.url, `{ books(first: 101) { totalCount } }`);
+    const big = await graphql(
+      books.url,
+      `
+        {
+          books(first: 101) {
+            totalCount
+          }
+        }
+      `,
+    );
     expect(big.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const bad = await graphql(books.url, `{ books(after: "bm9wZQ") { totalCount } }`, {}, { [VIEWER_HEADER]: encodeViewer({ userId: 'x', role: 'PATRON' }) });
+    const bad = await graphql(
+      books.url,
+      `
+        {
+          books(after: "bm9wZQ") {
+            totalCount
+          }
+        }
+      `,
+      {},
+      { [VIEWER_HEADER]: encodeViewer({ userId: 'x', role: 'PATRON' }) },
+    );
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -147,13 +147,25 @@ export class BookRepository {
   }
 
   /** Adds a book with `copies` copies (used by seeding and tests until #4 adds the mutation). */
-  async create(data: { isbn: string; title: string; authors: string[]; genres?: string[]; publishedYear?: number | null; language?: string; description?: string | null; copies?: number }): Promise<BookModel> {
+  async create(data: {
+    isbn: string;
+    title: string;
+    authors: string[];
+    genres?: string[];
+    publishedYear?: number | null;
+    language?: string;
+    description?: string | null;
+    copies?: number;
+  }): Promise<BookModel> {
     const { copies = 0, ...book } = data;
     return this.prisma.$transaction(async (tx) => {
       const created = await tx.book.create({ data: { ...book, genres: book.genres ?? [] } });
       if (copies > 0) {
         await tx.copy.createMany({
-          data: Array.from({ length: copies }, (_, i) => ({ bookId: created.id, barcode: `${created.isbn}-${String(i + 1).padStart(3, '0')}` })),
+          data: Array.from({ length: copies }, (_, i) => ({
+            bookId: created.id,
+            barcode: `${created.isbn}-${String(i + 1).padStart(3, '0')}`,
+          })),
         });
       }
       return created;
@@ -198,5 +210,8 @@ function afterKey(sort: Exclude<BookSortKey, 'RELEVANCE'>, [value, id]: CursorKe
 function tally(values: string[]): FacetCount[] {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).slice(0, 20);
+  return [...counts]
+    .map(([value, count]) => ({ value, count }))
+    .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+    .slice(0, 20);
 }

@@ -100,4 +100,3 @@ function afterKey([time, id]: TimeIdKey): Prisma.LoanWhereInput {
   const borrowedAt = new Date(time);
   return { OR: [{ borrowedAt: { lt: borrowedAt } }, { borrowedAt, id: { lt: id } }] };
 }
-

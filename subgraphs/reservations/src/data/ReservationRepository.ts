@@ -112,4 +112,3 @@ function afterKey([time, id]: TimeIdKey): Prisma.ReservationWhereInput {
   const createdAt = new Date(time);
   return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
 }
-

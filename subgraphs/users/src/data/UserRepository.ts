@@ -1,5 +1,15 @@
 import DataLoader from 'dataloader';
-import { badInput, conflict, type Connection, decodeCursor, encodeCursor, isTimeIdKey, isUuid, type TimeIdKey, toConnection } from '@shelfwise/kit';
+import {
+  badInput,
+  conflict,
+  type Connection,
+  decodeCursor,
+  encodeCursor,
+  isTimeIdKey,
+  isUuid,
+  type TimeIdKey,
+  toConnection,
+} from '@shelfwise/kit';
 import { Prisma, type Role } from '../generated/prisma/client.js';
 import type { UserModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
