@@ -12,3 +12,4 @@ export * from './relay.js';
 export * from './runtime.js';
 export * from './scalars.js';
 export * from './ids.js';
+export * from './serviceDatabase.js';

@@ -1,31 +1,11 @@
-import { openDatabase, migrationsDirFor, type Database, type ServiceOptions } from '@shelfwise/kit';
+import { openServiceDatabase, type ServiceDatabase, type ServiceOptions } from '@shelfwise/kit';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
 
-export interface ReviewsDatabase {
-  db: Database;
-  prisma: PrismaClient;
-  close(): Promise<void>;
-}
+export type ReviewsDatabase = ServiceDatabase<PrismaClient>;
 
 /** Opens this subgraph's own database (migrations applied) and its Prisma client. */
-export async function openReviewsDatabase(options: ServiceOptions): Promise<ReviewsDatabase> {
-  const db = await openDatabase({
-    service: 'reviews',
-    migrationsDir: migrationsDirFor('reviews'),
-    databaseUrl: options.databaseUrl,
-    databaseName: options.databaseName,
-    dataDir: options.dataDir,
-    logger: options.logger,
-  });
-  const prisma = new PrismaClient({ adapter: db.adapter });
-  return {
-    db,
-    prisma,
-    async close() {
-      await prisma.$disconnect();
-      await db.close();
-    },
-  };
+export function openReviewsDatabase(options: ServiceOptions): Promise<ReviewsDatabase> {
+  return openServiceDatabase('reviews', options, (adapter) => new PrismaClient({ adapter }));
 }

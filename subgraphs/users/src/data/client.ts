@@ -1,31 +1,11 @@
-import { openDatabase, migrationsDirFor, type Database, type ServiceOptions } from '@shelfwise/kit';
+import { openServiceDatabase, type ServiceDatabase, type ServiceOptions } from '@shelfwise/kit';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
 
-export interface UsersDatabase {
-  db: Database;
-  prisma: PrismaClient;
-  close(): Promise<void>;
-}
+export type UsersDatabase = ServiceDatabase<PrismaClient>;
 
 /** Opens this subgraph's own database (migrations applied) and its Prisma client. */
-export async function openUsersDatabase(options: ServiceOptions): Promise<UsersDatabase> {
-  const db = await openDatabase({
-    service: 'users',
-    migrationsDir: migrationsDirFor('users'),
-    databaseUrl: options.databaseUrl,
-    databaseName: options.databaseName,
-    dataDir: options.dataDir,
-    logger: options.logger,
-  });
-  const prisma = new PrismaClient({ adapter: db.adapter });
-  return {
-    db,
-    prisma,
-    async close() {
-      await prisma.$disconnect();
-      await db.close();
-    },
-  };
+export function openUsersDatabase(options: ServiceOptions): Promise<UsersDatabase> {
+  return openServiceDatabase('users', options, (adapter) => new PrismaClient({ adapter }));
 }
