@@ -3,7 +3,8 @@
  * subgraph directly and through the router; throughput, p50 and p99 latency and the router/direct ratio
  * are printed and written to bench/results/latest.json. Every request stays on this machine (loopback).
  *
- * Env: BENCH_SECONDS (default 10 per run), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3).
+ * Env: BENCH_SECONDS (default 10 per run), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3),
+ * BENCH_DATABASE_URL (books on that PostgreSQL server instead of the embedded PGlite).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -64,7 +65,7 @@ try {
     rl.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`bench servers exited early (code ${code})`)));
   });
-  const { direct, router } = JSON.parse(line) as { direct: string; router: string };
+  const { direct, router, database } = JSON.parse(line) as { direct: string; router: string; database: string };
   await checkAnswer(direct);
   await checkAnswer(router);
 
@@ -86,6 +87,7 @@ try {
       node: process.version,
     },
     query: QUERY,
+    subgraphDatabase: database,
     connections,
     seconds,
     direct: directResult,
@@ -106,7 +108,7 @@ try {
       errors: routerResult.errors + routerResult.non2xx,
     },
   });
-  console.log(`router/direct throughput ratio: ${report.ratio}`);
+  console.log(`router/direct throughput ratio: ${report.ratio} (books on ${database})`);
   const out = path.join(here, '..', 'results');
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
