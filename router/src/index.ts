@@ -3,6 +3,7 @@ import {
   getEnvNum,
   getEnvOptional,
   getEnvStr,
+  RedisBus,
   repoPath,
   ROUTER_PORT,
   SUBGRAPH_NAMES,
@@ -20,11 +21,19 @@ for (const name of SUBGRAPH_NAMES) {
   if (url) subgraphUrls[name] = url;
 }
 
+// With REDIS_URL the router's /ready also requires Redis (live updates depend on it).
+const redisUrl = getEnvOptional('REDIS_URL');
+const bus = redisUrl ? new RedisBus({ url: redisUrl, prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise'), logger }) : undefined;
+
 const router = await startRouter({
   port: getEnvNum('PORT', ROUTER_PORT),
   host: getEnvStr('SHELFWISE_ROUTER_BIND_HOST', '0.0.0.0'),
   subgraphUrls,
   clientDir: getEnvStr('SHELFWISE_CLIENT_DIR', repoPath('client', 'dist')),
+  redisPing: bus ? () => bus.ping() : undefined,
   logger,
 });
-stopOnSignals(() => router.stop(), logger);
+stopOnSignals(async () => {
+  await router.stop();
+  await bus?.dispose();
+}, logger);

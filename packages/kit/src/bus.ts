@@ -13,6 +13,8 @@ export interface EventBus {
   publish(channel: string, message: unknown): Promise<void>;
   /** Resolves once the subscription is active; the returned function unsubscribes this handler. */
   subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>>;
+  /** Resolves when the bus can carry messages (Redis answers); rejects otherwise. Drives GET /ready. */
+  ping(): Promise<void>;
   /** Closes every connection and drops every handler. Publishing afterwards throws. */
   dispose(): Promise<void>;
 }
@@ -115,6 +117,10 @@ export class InMemoryBus implements EventBus {
   /** Number of channels with at least one handler (for leak checks in tests). */
   get activeChannels(): number {
     return this.table.channelCount;
+  }
+
+  async ping(): Promise<void> {
+    if (this.disposed) throw new Error('The event bus has been disposed.');
   }
 
   async dispose(): Promise<void> {

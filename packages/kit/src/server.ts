@@ -9,6 +9,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
 import type { DocumentNode } from 'graphql';
+import type { EventBus } from './bus.js';
 import { createErrorFormatter } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -31,8 +32,10 @@ export interface StartSubgraphOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Builds the per-request context (fresh DataLoaders every request). */
   context(req: http.IncomingMessage): Promise<TContext>;
-  /** Throws when a dependency (database, Redis) does not answer; drives GET /ready. */
+  /** Throws when a dependency (the database) does not answer; drives GET /ready. */
   ready(): Promise<void>;
+  /** The service's event bus; GET /ready also requires it to answer (Redis, when configured). */
+  bus?: EventBus;
   /** Runs after the HTTP server has drained: close databases and connections here. */
   onStop?(): Promise<void>;
 }
@@ -68,7 +71,7 @@ export async function startSubgraph<TContext extends BaseContext>(options: Start
   });
   app.get('/ready', async (_req, res) => {
     try {
-      await options.ready();
+      await Promise.all([options.ready(), options.bus?.ping()]);
       res.json({ status: 'ready', service: options.name });
     } catch (err) {
       options.logger.warn({ err }, 'readiness check failed');

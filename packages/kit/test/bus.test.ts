@@ -207,6 +207,12 @@ function busContract(name: string, factory: BusFactory) {
       expect(received).toEqual(['fine']);
     });
 
+    it('answers ping() while open and refuses it after dispose() (drives GET /ready)', async () => {
+      await expect(bus.ping()).resolves.toBeUndefined();
+      await bus.dispose();
+      await expect(bus.ping()).rejects.toThrow();
+    });
+
     it('drops every handler on dispose() and refuses to publish or subscribe afterwards', async () => {
       await bus.subscribe('events', () => undefined);
       await bus.dispose();
@@ -293,6 +299,15 @@ describeRedis('RedisBus against Redis', () => {
       await eventually(async () => (await clientNames()).every((n) => !n.startsWith(prefix)), 5000, 'Redis to drop the bus connections');
       expect(await numsub(`${prefix}:loans`)).toBe(0);
       await expect(bus.ping()).rejects.toThrow();
+    });
+
+    it('fails ping() when Redis does not answer', async () => {
+      // Port 1 on loopback: nothing listens there, so every connection attempt is refused at once.
+      const bus = newBus(freshRedisPrefix('unreachable'));
+      const unreachable = new RedisBus({ url: 'redis://127.0.0.1:1', prefix: freshRedisPrefix('down') });
+      buses.push(unreachable);
+      await expect(bus.ping()).resolves.toBeUndefined();
+      await expect(unreachable.ping()).rejects.toThrow();
     });
 
     it('refuses an empty, blank or spaced prefix', () => {

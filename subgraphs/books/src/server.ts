@@ -28,6 +28,7 @@ export async function start(options: ServiceOptions = {}): Promise<BooksHandle> 
     logger,
     context: async (req) => createContext(req, books, clock),
     ready: () => database.db.ping(),
+    bus: options.bus,
     onStop: () => database.close(),
   });
   return { ...handle, database, books };

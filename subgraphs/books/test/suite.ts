@@ -1,5 +1,5 @@
 import { graphql } from '@shelfwise/testkit';
-import type { ServiceOptions } from '@shelfwise/kit';
+import { InMemoryBus, type ServiceOptions } from '@shelfwise/kit';
 import { start, type BooksHandle } from '../src/server.js';
 
 interface BookNode {
@@ -25,9 +25,10 @@ export function describeBooksSubgraph(
   describeFn(title, () => {
     let books: BooksHandle;
     let bookIds: string[];
+    const bus = new InMemoryBus();
 
     beforeAll(async () => {
-      books = await start(options());
+      books = await start({ ...options(), bus });
       const created = [];
       for (const [i, name] of ['Dune', 'Emma', 'Beloved'].entries()) {
         created.push(
@@ -197,6 +198,17 @@ export function describeBooksSubgraph(
         { value: 'Author 1', count: 1 },
         { value: 'Author 2', count: 1 },
       ]);
+    });
+
+    it('is ready while its database and its bus answer, and says so when the bus does not', async () => {
+      const health = await fetch(new URL('/health', books.url));
+      expect(health.status).toBe(200);
+      const ready = await fetch(new URL('/ready', books.url));
+      expect(ready.status).toBe(200);
+      await bus.dispose();
+      const notReady = await fetch(new URL('/ready', books.url));
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({ status: 'unavailable', service: 'books' });
     });
 
     it('refuses a page over 100, a foreign cursor and an inverted year range', async () => {

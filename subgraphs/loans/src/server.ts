@@ -28,6 +28,7 @@ export async function start(options: ServiceOptions = {}): Promise<LoansHandle> 
     logger,
     context: async (req) => createContext(req, loans, clock),
     ready: () => database.db.ping(),
+    bus: options.bus,
     onStop: () => database.close(),
   });
   return { ...handle, database, loans };

@@ -31,6 +31,7 @@ export async function start(options: ServiceOptions = {}): Promise<PaymentsHandl
     logger,
     context: async (req) => createContext(req, { fines, payments }, clock),
     ready: () => database.db.ping(),
+    bus: options.bus,
     onStop: () => database.close(),
   });
   return { ...handle, database, fines, payments };

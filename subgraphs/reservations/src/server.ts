@@ -28,6 +28,7 @@ export async function start(options: ServiceOptions = {}): Promise<ReservationsH
     logger,
     context: async (req) => createContext(req, reservations, clock),
     ready: () => database.db.ping(),
+    bus: options.bus,
     onStop: () => database.close(),
   });
   return { ...handle, database, reservations };

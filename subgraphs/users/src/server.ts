@@ -28,6 +28,7 @@ export async function start(options: ServiceOptions = {}): Promise<UsersHandle> 
     logger,
     context: async (req) => createContext(req, users, clock),
     ready: () => database.db.ping(),
+    bus: options.bus,
     onStop: () => database.close(),
   });
   return { ...handle, database, users };
