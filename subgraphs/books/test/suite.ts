@@ -175,6 +175,104 @@ export function describeBooksSubgraph(
       expect(seen).toEqual(['Beloved', 'Dune', 'Emma']);
     });
 
+    it('sorts by first author, paging without repeats, and matches part of an author name in any case', async () => {
+      const titles: string[] = [];
+      let after: string | null = null;
+      do {
+        const res: Awaited<ReturnType<typeof graphql<PageResult>>> = await graphql<PageResult>(
+          books.url,
+          `
+            query ($after: String) {
+              books(first: 1, after: $after, sort: AUTHOR) {
+                edges {
+                  node {
+                    title
+                  }
+                }
+                pageInfo {
+                  hasNextPage
+                  endCursor
+                }
+                totalCount
+              }
+            }
+          `,
+          { after },
+        );
+        expect(res.errors).toBeUndefined();
+        titles.push(...res.data!.books.edges.map((e) => e.node.title));
+        after = res.data!.books.pageInfo.hasNextPage ? res.data!.books.pageInfo.endCursor : null;
+      } while (after);
+      expect(titles).toEqual(['Dune', 'Emma', 'Beloved']);
+
+      const byFilter = await graphql<PageResult>(
+        books.url,
+        `
+          {
+            books(filter: { author: "THOR 1" }) {
+              totalCount
+              edges {
+                node {
+                  title
+                }
+              }
+            }
+          }
+        `,
+      );
+      expect(byFilter.data?.books.edges.map((e) => e.node.title)).toEqual(['Emma']);
+      const byQuery = await graphql<PageResult>(
+        books.url,
+        `
+          {
+            books(query: "author 2") {
+              totalCount
+              edges {
+                node {
+                  title
+                }
+              }
+            }
+          }
+        `,
+      );
+      expect(byQuery.data?.books.edges.map((e) => e.node.title)).toEqual(['Beloved']);
+      // A cursor from the TITLE order is refused on the AUTHOR order.
+      const titleCursor = await graphql<PageResult>(
+        books.url,
+        `
+          {
+            books(first: 1, sort: TITLE) {
+              pageInfo {
+                hasNextPage
+                endCursor
+              }
+              totalCount
+              edges {
+                node {
+                  title
+                }
+              }
+            }
+          }
+        `,
+      );
+      const mixed = await graphql(
+        books.url,
+        `
+          query ($after: String) {
+            books(sort: AUTHOR, after: $after) {
+              totalCount
+            }
+          }
+        `,
+        {
+          after: titleCursor.data?.books.pageInfo.endCursor,
+        },
+      );
+      expect(mixed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
     it('filters and counts facets for the whole result set', async () => {
       const res = await graphql<{ books: { totalCount: number; facets: { authors: { value: string; count: number }[] } } }>(
         books.url,

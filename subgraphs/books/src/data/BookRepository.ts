@@ -133,11 +133,11 @@ export class BookRepository {
           { title: { contains: word, mode: 'insensitive' } },
           { description: { contains: word, mode: 'insensitive' } },
           { isbn: { contains: word.replace(/-/g, '') } },
-          { authors: { has: word } },
+          { authorsText: { contains: word, mode: 'insensitive' } },
         ],
       });
     }
-    if (input.author) and.push({ authors: { hasSome: [input.author] } });
+    if (input.author) and.push({ authorsText: { contains: input.author.trim(), mode: 'insensitive' } });
     if (input.genre) and.push({ genres: { has: input.genre } });
     if (input.language) and.push({ language: input.language });
     if (input.availableOnly) and.push({ copies: { some: { status: 'AVAILABLE' } } });
@@ -159,7 +159,7 @@ export class BookRepository {
   }): Promise<BookModel> {
     const { copies = 0, ...book } = data;
     return this.prisma.$transaction(async (tx) => {
-      const created = await tx.book.create({ data: { ...book, genres: book.genres ?? [] } });
+      const created = await tx.book.create({ data: { ...book, ...authorColumns(book.authors), genres: book.genres ?? [] } });
       if (copies > 0) {
         await tx.copy.createMany({
           data: Array.from({ length: copies }, (_, i) => ({
@@ -177,11 +177,17 @@ export class BookRepository {
   }
 }
 
+/** The author columns derived from `authors`: kept by every write that sets authors. */
+export function authorColumns(authors: string[]): { authorsText: string; sortAuthor: string } {
+  return { authorsText: authors.join(' | '), sortAuthor: (authors[0] ?? '').toLowerCase() };
+}
+
 function sortOrder(sort: Exclude<BookSortKey, 'RELEVANCE'>): Prisma.BookOrderByWithRelationInput[] {
   switch (sort) {
     case 'TITLE':
-    case 'AUTHOR': // TODO(#4): a sortable first-author column; until then AUTHOR orders like TITLE.
       return [{ title: 'asc' }, { id: 'asc' }];
+    case 'AUTHOR':
+      return [{ sortAuthor: 'asc' }, { id: 'asc' }];
     case 'NEWEST':
       return [{ publishedYear: { sort: 'desc', nulls: 'last' } }, { id: 'asc' }];
     case 'OLDEST':
@@ -190,14 +196,19 @@ function sortOrder(sort: Exclude<BookSortKey, 'RELEVANCE'>): Prisma.BookOrderByW
 }
 
 function cursorValue(sort: Exclude<BookSortKey, 'RELEVANCE'>, book: BookModel): CursorKey {
-  return sort === 'NEWEST' || sort === 'OLDEST' ? [book.publishedYear, book.id] : [book.title, book.id];
+  if (sort === 'NEWEST' || sort === 'OLDEST') return [book.publishedYear, book.id];
+  return [sort === 'AUTHOR' ? book.sortAuthor : book.title, book.id];
 }
 
 /** Rows strictly after the cursor in the sort order (ties broken by id). */
 function afterKey(sort: Exclude<BookSortKey, 'RELEVANCE'>, [value, id]: CursorKey): Prisma.BookWhereInput {
-  if (sort === 'TITLE' || sort === 'AUTHOR') {
+  if (sort === 'TITLE') {
     const title = String(value ?? '');
     return { OR: [{ title: { gt: title } }, { title, id: { gt: id } }] };
+  }
+  if (sort === 'AUTHOR') {
+    const author = String(value ?? '');
+    return { OR: [{ sortAuthor: { gt: author } }, { sortAuthor: author, id: { gt: id } }] };
   }
   const desc = sort === 'NEWEST';
   if (value === null) return { publishedYear: null, id: { gt: id } };
