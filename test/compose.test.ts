@@ -99,7 +99,7 @@ describe('docker-compose.yml', () => {
       expect(env[`SHELFWISE_${name.toUpperCase()}_PORT`] ?? String(port)).toBe(String(port));
       expect(env.SHELFWISE_BIND_HOST).toBe('0.0.0.0');
       expect(containerPorts(service())).toContain(port);
-      // subgraphs trust the viewer header the router sets: never publish them on the host
+      // subgraphs answer only the router (signed credential); still, never publish them on the host
       expect(service().ports ?? []).toEqual([]);
     });
 
@@ -169,8 +169,8 @@ describe('docker-compose.yml', () => {
       expect(graphql).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
       expect(graphql).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
       expect(nginxConf).toMatch(/map \$http_upgrade \$connection_upgrade \{[^}]*default\s+upgrade;/);
-      // a client cannot claim to be someone: the viewer header is the router's to set
-      expect(graphql).toMatch(/proxy_set_header x-shelfwise-viewer "";/);
+      // a client cannot claim to be someone: the caller credential is the router's to set
+      expect(graphql).toMatch(/proxy_set_header x-shelfwise-caller "";/);
       expect(nginxConf).toMatch(/location \/ \{\s*try_files \$uri \/index\.html;/);
     });
   });

@@ -1,13 +1,15 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { encodeViewer, VIEWER_HEADER, type Logger, type Viewer } from '@shelfwise/kit';
+import { CALLER_HEADER, callerTrust, type Logger, type Viewer } from '@shelfwise/kit';
 import type { GraphQLError } from 'graphql';
 import { SubgraphUnavailableError } from './errors.js';
 import type { Fetcher } from './fetcher.js';
 
 /** What the router puts in each request's context. */
 export interface RouterContext {
-  /** The caller, forwarded to subgraphs in the `x-shelfwise-viewer` header; null = anonymous. */
+  /** The signed-in caller, vouched for to subgraphs in the signed `x-shelfwise-caller` credential; null = anonymous. */
   viewer: Viewer | null;
+  /** The client's address (subgraphs use it to throttle sign-in attempts). */
+  clientAddress?: string | null;
 }
 
 /** Counts fetches per subgraph (tests assert one fetch per subgraph for a whole page of books). */
@@ -57,9 +59,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
-    // Always set (or clear) the header so nothing a client sent can pose as the viewer.
-    request.http?.headers.delete(VIEWER_HEADER);
-    if (context.viewer) request.http?.headers.set(VIEWER_HEADER, encodeViewer(context.viewer));
+    // Always set: every subgraph call carries the router's signed credential (subgraphs refuse calls
+    // without one), and nothing a client sent can pose as the caller.
+    request.http?.headers.set(CALLER_HEADER, callerTrust().sign({ viewer: context.viewer, clientAddress: context.clientAddress ?? null }));
   }
 
   override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {

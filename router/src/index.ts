@@ -1,4 +1,5 @@
 import {
+  configureCallerTrust,
   createLogger,
   getEnvNum,
   getEnvOptional,
@@ -15,6 +16,8 @@ import { startRouter } from './server.js';
 // Runs the router on its own, in front of subgraphs started elsewhere (docker-compose, separate
 // processes). Subgraph URLs come from supergraph.graphql unless SHELFWISE_<NAME>_URL overrides one.
 const logger = createLogger('router');
+// On its own, the router vouches for callers with the private key whose public half the subgraphs hold.
+configureCallerTrust('router');
 const subgraphUrls: Record<string, string> = {};
 for (const name of SUBGRAPH_NAMES) {
   const url = getEnvOptional(subgraphUrlEnvVar(name));

@@ -143,7 +143,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(server, {
       // TODO(#3): establish the viewer from the Authorization bearer token; until then every caller is anonymous.
-      context: async (): Promise<RouterContext> => ({ viewer: null }),
+      context: async ({ req }): Promise<RouterContext> => ({ viewer: null, clientAddress: req.socket.remoteAddress ?? null }),
     }),
   );
 

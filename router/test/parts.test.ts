@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { composeServices } from '@apollo/composition';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { createLogger, VIEWER_HEADER } from '@shelfwise/kit';
+import { CALLER_HEADER, callerTrust, createLogger } from '@shelfwise/kit';
 import { GraphQLError } from 'graphql';
 import { gql } from 'graphql-tag';
 import { FetchCounter, SubgraphDataSource, type RouterContext } from '../src/dataSource.js';
@@ -148,17 +148,19 @@ describe('SubgraphDataSource', () => {
       context,
     } as unknown as GraphQLDataSourceProcessOptions<RouterContext>;
     source().willSendRequest(options);
-    return headers.get(VIEWER_HEADER);
+    return callerTrust().verify(headers.get(CALLER_HEADER) ?? undefined);
   };
 
-  it('forwards the viewer as the x-shelfwise-viewer header', () => {
-    expect(send({ viewer: { userId: '6f1d2c4e-1111-4aaa-8bbb-123456789abc', role: 'LIBRARIAN' } })).toBe(
-      '6f1d2c4e-1111-4aaa-8bbb-123456789abc;LIBRARIAN',
-    );
+  it('vouches for the viewer and the client address in a signed x-shelfwise-caller credential', () => {
+    expect(send({ viewer: { userId: '6f1d2c4e-1111-4aaa-8bbb-123456789abc', role: 'LIBRARIAN' }, clientAddress: '203.0.113.9' })).toEqual({
+      viewer: { userId: '6f1d2c4e-1111-4aaa-8bbb-123456789abc', role: 'LIBRARIAN' },
+      clientAddress: '203.0.113.9',
+    });
   });
 
-  it('sends no viewer for an anonymous caller, whatever else is on the request', () => {
-    expect(send({ viewer: null }, { [VIEWER_HEADER]: 'someone;ADMIN' })).toBeNull();
+  it('vouches for an anonymous caller as anonymous, whatever credential the client sent', () => {
+    const forged = callerTrust().sign({ viewer: { userId: 'someone', role: 'ADMIN' }, clientAddress: null });
+    expect(send({ viewer: null }, { [CALLER_HEADER]: forged })).toEqual({ viewer: null, clientAddress: null });
   });
 
   it('counts every fetch, even one that fails, and resets', async () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { start as startBooks, typeDefs as booksTypeDefs, type BooksHandle } from '@shelfwise/books';
-import { createLogger, startSubgraph, VIEWER_HEADER, type SubgraphHandle } from '@shelfwise/kit';
+import { CALLER_HEADER, callerCredential, callerTrust, createLogger, startSubgraph, type SubgraphHandle } from '@shelfwise/kit';
 import { graphql } from '@shelfwise/testkit';
 import { gql } from 'graphql-tag';
 import { SERVICE_UNAVAILABLE_MESSAGE, startRouter, type RouterHandle } from '../src/server.js';
@@ -44,7 +44,7 @@ async function startRatings(scores: Map<string, number>): Promise<Ratings> {
     port: 0,
     logger: createLogger('ratings'),
     context: async (req) => {
-      const header = req.headers[VIEWER_HEADER];
+      const header = req.headers[CALLER_HEADER];
       viewerHeaders.push(Array.isArray(header) ? header[0] : header);
       return {};
     },
@@ -213,11 +213,38 @@ describe('router in front of books and a test subgraph', () => {
     expectNoInfrastructure(JSON.stringify(res), [books.port, ratings.handle.port]);
   });
 
-  it('never lets a client pose as a viewer (the header is set by the router only)', async () => {
+  it('never lets a client pose as a viewer (the credential is set by the router only)', async () => {
     ratings.viewerHeaders.length = 0;
-    const res = await graphql<BooksResult>(router.url, BOOKS_QUERY, {}, { [VIEWER_HEADER]: `${bookIds[0]};ADMIN` });
+    // Even a genuinely signed credential sent by a client is replaced by the router's own.
+    const res = await graphql<BooksResult>(
+      router.url,
+      BOOKS_QUERY,
+      {},
+      { [CALLER_HEADER]: callerCredential({ userId: bookIds[0]!, role: 'ADMIN' }) },
+    );
     expect(res.errors).toBeUndefined();
-    expect(ratings.viewerHeaders).toEqual([undefined]);
+    expect(ratings.viewerHeaders).toHaveLength(1);
+    expect(callerTrust().verify(ratings.viewerHeaders[0])?.viewer).toBeNull();
+  });
+
+  it('refuses a subgraph call that does not come from the router with 401, _entities and _service included', async () => {
+    for (const query of [
+      '{ books { totalCount } }',
+      '{ _service { sdl } }',
+      '{ _entities(representations: [{ __typename: "Book", id: "x" }]) { __typename } }',
+    ]) {
+      for (const credential of [undefined, 'garbage', 'u1;ADMIN', `${callerCredential(null).split('.')[0]}.AAAA`]) {
+        const res = await fetch(books.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(credential === undefined ? {} : { [CALLER_HEADER]: credential }) },
+          body: JSON.stringify({ query }),
+        });
+        expect(res.status).toBe(401);
+        const body = (await res.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
+        expect(body.data).toBeUndefined();
+        expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+      }
+    }
   });
 
   it('answers GET /health and GET /ready', async () => {

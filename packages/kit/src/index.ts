@@ -13,3 +13,4 @@ export * from './runtime.js';
 export * from './scalars.js';
 export * from './ids.js';
 export * from './serviceDatabase.js';
+export * from './trust.js';

@@ -10,7 +10,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import express from 'express';
 import type { DocumentNode } from 'graphql';
 import type { EventBus } from './bus.js';
-import { createErrorFormatter } from './errors.js';
+import { createErrorFormatter, ErrorCode } from './errors.js';
+import { attachCaller, CALLER_HEADER, callerTrust } from './trust.js';
 import type { Logger } from './logger.js';
 
 export interface SubgraphHandle {
@@ -77,6 +78,26 @@ export async function startSubgraph<TContext extends BaseContext>(options: Start
       options.logger.warn({ err }, 'readiness check failed');
       res.status(503).json({ status: 'unavailable', service: options.name });
     }
+  });
+  // Subgraphs do not trust the network: only a request carrying the router's signed credential reaches
+  // GraphQL (`_entities` and `_service` included); anything else is refused before any resolver runs.
+  const trust = callerTrust();
+  app.use('/graphql', (req, res, next) => {
+    const header = req.headers[CALLER_HEADER];
+    const caller = trust.verify(Array.isArray(header) ? header[0] : header);
+    if (!caller) {
+      res.status(401).json({
+        errors: [
+          {
+            message: 'This service answers only the Shelfwise router. Send your request to the router at /graphql.',
+            extensions: { code: ErrorCode.UNAUTHENTICATED },
+          },
+        ],
+      });
+      return;
+    }
+    attachCaller(req, caller);
+    next();
   });
   app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(server, { context: async ({ req }) => options.context(req) }));
 

@@ -1,16 +1,4 @@
-import {
-  encodeViewer,
-  hasRole,
-  isRole,
-  requireRole,
-  requireSelfOrRole,
-  requireViewer,
-  ROLES,
-  VIEWER_HEADER,
-  viewerFromHeaders,
-  type Role,
-  type Viewer,
-} from '@shelfwise/kit';
+import { hasRole, isRole, requireRole, requireSelfOrRole, requireViewer, ROLES, type Role, type Viewer } from '@shelfwise/kit';
 import { GraphQLError } from 'graphql';
 
 function errorOf(fn: () => unknown): GraphQLError {
@@ -28,35 +16,6 @@ const librarian: Viewer = { userId: 'u-librarian', role: 'LIBRARIAN' };
 const admin: Viewer = { userId: 'u-admin', role: 'ADMIN' };
 
 describe('viewer', () => {
-  describe('viewerFromHeaders', () => {
-    it('reads <userId>;<ROLE> from the x-shelfwise-viewer header', () => {
-      expect(VIEWER_HEADER).toBe('x-shelfwise-viewer');
-      for (const viewer of [patron, librarian, admin]) {
-        expect(viewerFromHeaders({ [VIEWER_HEADER]: encodeViewer(viewer) })).toEqual(viewer);
-      }
-      expect(encodeViewer(librarian)).toBe('u-librarian;LIBRARIAN');
-    });
-
-    it('takes the first value when the header arrives as a list', () => {
-      expect(viewerFromHeaders({ [VIEWER_HEADER]: ['u1;ADMIN', 'u2;PATRON'] })).toEqual({ userId: 'u1', role: 'ADMIN' });
-    });
-
-    it.each([
-      ['no header', undefined],
-      ['an empty header', ''],
-      ['no role', 'u1'],
-      ['an empty role', 'u1;'],
-      ['no user', ';PATRON'],
-      ['an unknown role', 'u1;SUPERUSER'],
-      ['a lower-case role', 'u1;admin'],
-      ['a role with spaces', 'u1; ADMIN'],
-      ['extra segments', 'u1;PATRON;ADMIN'],
-      ['a repeated header joined by Node', 'u1;PATRON, u2;ADMIN'],
-    ])('treats %s as anonymous', (_what, value) => {
-      expect(viewerFromHeaders(value === undefined ? {} : { [VIEWER_HEADER]: value })).toBeNull();
-    });
-  });
-
   describe('roles', () => {
     it('knows exactly PATRON, LIBRARIAN and ADMIN', () => {
       expect(ROLES).toEqual(['PATRON', 'LIBRARIAN', 'ADMIN']);

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { dropDatabase } from '@shelfwise/kit';
+import { CALLER_HEADER, callerCredential, dropDatabase } from '@shelfwise/kit';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
-/** POSTs one GraphQL operation and returns the parsed body (whatever the HTTP status). */
+/**
+ * POSTs one GraphQL operation and returns the parsed body (whatever the HTTP status). Requests carry an
+ * anonymous router credential unless `headers` brings its own, so tests can call a subgraph directly as
+ * the router would (the router replaces whatever credential a client sends).
+ */
 export async function graphql<T = Record<string, unknown>>(
   url: string,
   query: string,
@@ -17,7 +21,12 @@ export async function graphql<T = Record<string, unknown>>(
 ): Promise<GraphQLResponse<T>> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      'apollo-require-preflight': 'true',
+      [CALLER_HEADER]: callerCredential(null),
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as GraphQLResponse<T>;

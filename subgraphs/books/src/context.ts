@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerFromHeaders, type Clock, type Viewer } from '@shelfwise/kit';
+import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { BookRepository } from './data/BookRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
@@ -20,5 +20,5 @@ export function createLoaders(books: BookRepository) {
 }
 
 export function createContext(req: IncomingMessage, books: BookRepository, clock: Clock): Context {
-  return { viewer: viewerFromHeaders(req.headers), clock, books, loaders: createLoaders(books) };
+  return { viewer: viewerOf(req), clock, books, loaders: createLoaders(books) };
 }

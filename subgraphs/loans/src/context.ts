@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerFromHeaders, type Clock, type Viewer } from '@shelfwise/kit';
+import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { LoanRepository } from './data/LoanRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
@@ -17,5 +17,5 @@ export function createLoaders(loans: LoanRepository) {
 }
 
 export function createContext(req: IncomingMessage, loans: LoanRepository, clock: Clock): Context {
-  return { viewer: viewerFromHeaders(req.headers), clock, loans, loaders: createLoaders(loans) };
+  return { viewer: viewerOf(req), clock, loans, loaders: createLoaders(loans) };
 }

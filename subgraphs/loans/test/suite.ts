@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeCursor, encodeViewer, ServiceClock, VIEWER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import { encodeCursor, callerCredential, ServiceClock, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
 import { graphql, type GraphQLResponse } from '@shelfwise/testkit';
 import { start, type LoansHandle } from '../src/server.js';
 import type { LoanModel } from '../src/mappers.js';
@@ -54,7 +54,7 @@ export function describeLoansSubgraph(
     let bobA: LoanModel; // bob, book A, active
     let daveLoans: LoanModel[]; // 50 loans of book C, borrowed in groups of 5 at the same time
 
-    const as = (userId: string, role: Role = 'PATRON') => ({ [VIEWER_HEADER]: encodeViewer({ userId, role }) });
+    const as = (userId: string, role: Role = 'PATRON') => ({ [CALLER_HEADER]: callerCredential({ userId, role }) });
     const staff = () => as(librarian, 'LIBRARIAN');
     const query = <T>(
       q: string,

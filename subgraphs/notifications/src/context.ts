@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerFromHeaders, type Clock, type Viewer } from '@shelfwise/kit';
+import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { NotificationRepository } from './data/NotificationRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repository. */
@@ -18,5 +18,5 @@ export function createLoaders(notifications: NotificationRepository) {
 }
 
 export function createContext(req: IncomingMessage, notifications: NotificationRepository, clock: Clock): Context {
-  return { viewer: viewerFromHeaders(req.headers), clock, notifications, loaders: createLoaders(notifications) };
+  return { viewer: viewerOf(req), clock, notifications, loaders: createLoaders(notifications) };
 }

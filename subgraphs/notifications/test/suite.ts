@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeCursor, encodeViewer, ServiceClock, VIEWER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import { encodeCursor, callerCredential, ServiceClock, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
 import { graphql, type GraphQLResponse } from '@shelfwise/testkit';
 import { start, type NotificationsHandle } from '../src/server.js';
 import type { NotificationModel } from '../src/mappers.js';
@@ -84,7 +84,7 @@ export function describeNotificationsSubgraph(
     let inbox: NotificationModel[]; // alice's six, newest first
     let unread: NotificationModel[]; // the four she has not read, newest first
 
-    const as = (userId: string, role: Role = 'PATRON') => ({ [VIEWER_HEADER]: encodeViewer({ userId, role }) });
+    const as = (userId: string, role: Role = 'PATRON') => ({ [CALLER_HEADER]: callerCredential({ userId, role }) });
     const staff = () => as(librarian, 'LIBRARIAN');
     const query = <T>(
       q: string,

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerFromHeaders, type Clock, type Viewer } from '@shelfwise/kit';
+import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { FineRepository } from './data/FineRepository.js';
 import type { PaymentRepository } from './data/PaymentRepository.js';
 
@@ -26,5 +26,5 @@ export function createLoaders({ fines, payments }: Repositories) {
 }
 
 export function createContext(req: IncomingMessage, repositories: Repositories, clock: Clock): Context {
-  return { viewer: viewerFromHeaders(req.headers), clock, ...repositories, loaders: createLoaders(repositories) };
+  return { viewer: viewerOf(req), clock, ...repositories, loaders: createLoaders(repositories) };
 }

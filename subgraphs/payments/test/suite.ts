@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeViewer, ServiceClock, VIEWER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import { callerCredential, ServiceClock, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
 import { graphql, type GraphQLResponse } from '@shelfwise/testkit';
 import { start, type PaymentsHandle } from '../src/server.js';
 import type { FineModel } from '../src/mappers.js';
@@ -52,7 +52,7 @@ export function describePaymentsSubgraph(
     let damaged: FineModel; // alice, 300, PAID by alicePayment
     let bobs: FineModel; // bob, 700, OPEN
 
-    const as = (userId: string, role: Role = 'PATRON') => ({ [VIEWER_HEADER]: encodeViewer({ userId, role }) });
+    const as = (userId: string, role: Role = 'PATRON') => ({ [CALLER_HEADER]: callerCredential({ userId, role }) });
     const staff = () => as(librarian, 'LIBRARIAN');
     const query = <T>(
       q: string,

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerFromHeaders, type Clock, type Viewer } from '@shelfwise/kit';
+import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { ReservationRepository } from './data/ReservationRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
@@ -19,5 +19,5 @@ export function createLoaders(reservations: ReservationRepository) {
 }
 
 export function createContext(req: IncomingMessage, reservations: ReservationRepository, clock: Clock): Context {
-  return { viewer: viewerFromHeaders(req.headers), clock, reservations, loaders: createLoaders(reservations) };
+  return { viewer: viewerOf(req), clock, reservations, loaders: createLoaders(reservations) };
 }

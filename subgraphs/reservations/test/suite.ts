@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeCursor, encodeViewer, VIEWER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import { encodeCursor, callerCredential, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
 import { graphql, type GraphQLResponse } from '@shelfwise/testkit';
 import { start, type ReservationsHandle } from '../src/server.js';
 import type { ReservationModel } from '../src/mappers.js';
@@ -58,7 +58,7 @@ export function describeReservationsSubgraph(
     let aliceY: ReservationModel;
     let aliceMore: ReservationModel[]; // five more of alice's holds, on other books
 
-    const as = (userId: string, role: Role = 'PATRON') => ({ [VIEWER_HEADER]: encodeViewer({ userId, role }) });
+    const as = (userId: string, role: Role = 'PATRON') => ({ [CALLER_HEADER]: callerCredential({ userId, role }) });
     const staff = () => as(librarian, 'LIBRARIAN');
     const stats = () => handle.database.db.stats.statements;
     const query = <T>(

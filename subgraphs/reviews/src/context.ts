@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerFromHeaders, type Clock, type Viewer } from '@shelfwise/kit';
+import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { ReviewRepository } from './data/ReviewRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
@@ -21,5 +21,5 @@ export function createLoaders(reviews: ReviewRepository) {
 }
 
 export function createContext(req: IncomingMessage, reviews: ReviewRepository, clock: Clock): Context {
-  return { viewer: viewerFromHeaders(req.headers), clock, reviews, loaders: createLoaders(reviews) };
+  return { viewer: viewerOf(req), clock, reviews, loaders: createLoaders(reviews) };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerFromHeaders, type Clock, type Viewer } from '@shelfwise/kit';
+import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { UserRepository } from './data/UserRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
@@ -17,5 +17,5 @@ export function createLoaders(users: UserRepository) {
 }
 
 export function createContext(req: IncomingMessage, users: UserRepository, clock: Clock): Context {
-  return { viewer: viewerFromHeaders(req.headers), clock, users, loaders: createLoaders(users) };
+  return { viewer: viewerOf(req), clock, users, loaders: createLoaders(users) };
 }

@@ -1,6 +1,8 @@
-import { serviceOptionsFromEnv, stopOnSignals } from '@shelfwise/kit';
+import { configureCallerTrust, serviceOptionsFromEnv, stopOnSignals } from '@shelfwise/kit';
 import { start } from './server.js';
 
+// On its own, this service answers only the router whose public key it is given.
+configureCallerTrust('subgraph');
 const options = serviceOptionsFromEnv('users');
 const handle = await start(options);
 stopOnSignals(async () => {

@@ -1,11 +1,11 @@
-import { encodeViewer, encodeCursor, ServiceClock, VIEWER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import { callerCredential, encodeCursor, ServiceClock, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
 import { dropTestDatabase, freshDatabaseName, graphql, hasPostgres, TEST_DATABASE_URL } from '@shelfwise/testkit';
 import { start, type UsersHandle } from '../src/server.js';
 
 const pgOk = await hasPostgres();
 const describePg = pgOk ? describe : describe.skip;
 
-const as = (userId: string, role: Role) => ({ [VIEWER_HEADER]: encodeViewer({ userId, role }) });
+const as = (userId: string, role: Role) => ({ [CALLER_HEADER]: callerCredential({ userId, role }) });
 
 interface UserFields {
   id: string;
