@@ -26,6 +26,7 @@ const CACHE_LIMIT = 5_000;
 interface Payload {
   u: string | null;
   r: string | null;
+  s?: string | null;
   a: string | null;
   iat: number;
   exp: number;
@@ -84,12 +85,13 @@ export class CallerTrust {
 
   sign(caller: Caller, nowMs = Date.now()): string {
     if (!this.privateKey) throw new Error('This process holds no router private key, so it cannot vouch for callers.');
-    const cacheKey = `${caller.viewer?.userId ?? ''};${caller.viewer?.role ?? ''};${caller.clientAddress ?? ''}`;
+    const cacheKey = `${caller.viewer?.userId ?? ''};${caller.viewer?.role ?? ''};${caller.viewer?.sessionId ?? ''};${caller.clientAddress ?? ''}`;
     const cached = this.signed.get(cacheKey);
     if (cached && cached.issuedAt <= nowMs && cached.reuseUntil > nowMs) return cached.token;
     const payload: Payload = {
       u: caller.viewer?.userId ?? null,
       r: caller.viewer?.role ?? null,
+      s: caller.viewer?.sessionId ?? null,
       a: caller.clientAddress,
       iat: nowMs,
       exp: nowMs + LIFETIME_MS,
@@ -127,7 +129,7 @@ export class CallerTrust {
     let viewer: Viewer | null = null;
     if (payload.u !== null || payload.r !== null) {
       if (typeof payload.u !== 'string' || payload.u === '' || typeof payload.r !== 'string' || !isRole(payload.r)) return null;
-      viewer = { userId: payload.u, role: payload.r };
+      viewer = { userId: payload.u, role: payload.r, ...(typeof payload.s === 'string' && payload.s !== '' ? { sessionId: payload.s } : {}) };
     }
     const caller: Caller = { viewer, clientAddress: typeof payload.a === 'string' ? payload.a : null };
     if (this.verified.size >= CACHE_LIMIT) this.verified.clear();

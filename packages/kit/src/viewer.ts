@@ -7,6 +7,8 @@ export type Role = (typeof ROLES)[number];
 export interface Viewer {
   userId: string;
   role: Role;
+  /** The sign-in session the request belongs to (logout ends it); absent for service-made viewers. */
+  sessionId?: string;
 }
 
 const RANK: Record<Role, number> = { PATRON: 0, LIBRARIAN: 1, ADMIN: 2 };

@@ -20,6 +20,8 @@ describe('router caller credentials', () => {
       clientAddress: '203.0.113.9',
     });
     expect(trust.verify(trust.sign({ viewer: null, clientAddress: null }, now), now)).toEqual({ viewer: null, clientAddress: null });
+    const withSession = { ...librarian, sessionId: 'session-1' };
+    expect(trust.verify(trust.sign({ viewer: withSession, clientAddress: null }, now), now)?.viewer).toEqual(withSession);
   });
 
   it('reuses one credential per caller for a while, then signs a fresh one', () => {
