@@ -13,9 +13,25 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, type Logger } from '@shelfwise/kit';
 import express from 'express';
+import { MaxIntrospectionDepthRule } from 'graphql';
 import { FetchCounter, SubgraphDataSource, type RouterContext } from './dataSource.js';
 import { createRouterErrorFormatter } from './errors.js';
 import { createKeepAliveFetcher } from './fetcher.js';
+import {
+  hideSuggestionsPlugin,
+  introspectionByDefault,
+  operationLimitsPlugin,
+  resolveOperationLimits,
+  type OperationLimits,
+} from './limits.js';
+import {
+  addressRateLimit,
+  InMemoryRateLimiter,
+  resolveRateLimit,
+  userRateLimitPlugin,
+  type RateLimiter,
+  type RateLimitOptions,
+} from './rateLimit.js';
 import { readSupergraph, subgraphRoutes, type SubgraphRoute } from './supergraph.js';
 
 export { SERVICE_UNAVAILABLE_MESSAGE } from './errors.js';
@@ -37,6 +53,16 @@ export interface RouterOptions {
   redisPing?: () => Promise<void>;
   /** How long GET /ready waits for each subgraph. */
   readinessTimeoutMs?: number;
+  // --- Defences (#3) ---
+  /** Operation shape limits; unset fields come from SHELFWISE_MAX_* or the defaults (limits.ts). */
+  limits?: Partial<OperationLimits>;
+  /** Introspection; default on unless NODE_ENV=production. Off also hides "did you mean" suggestions. */
+  introspection?: boolean;
+  /** Where rate-limit buckets live (Redis to share them between routers); default: in this process. */
+  rateLimiter?: RateLimiter;
+  /** Requests per minute per address and per user, proxy trust, clock; unset from SHELFWISE_* or defaults. */
+  rateLimit?: RateLimitOptions;
+  // --- end of defences ---
   logger?: Logger;
 }
 
@@ -72,6 +98,12 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
   const fetcher = createKeepAliveFetcher();
   const counter = new FetchCounter();
 
+  // Defences (#3): operation limits, introspection (off in production), rate limits per address and user.
+  const limits = resolveOperationLimits(options.limits);
+  const introspection = options.introspection ?? introspectionByDefault();
+  const rateLimit = resolveRateLimit(options.rateLimit);
+  const rateLimiter = options.rateLimiter ?? new InMemoryRateLimiter();
+
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger,
@@ -93,11 +125,20 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
     logger,
     formatError: createRouterErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
+    // Defences (#3): one operation per request, no simple (CSRF-able) requests, bounded introspection.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    introspection,
+    hideSchemaDetailsFromClientErrors: !introspection,
+    validationRules: [MaxIntrospectionDepthRule],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      userRateLimitPlugin<RouterContext>(rateLimiter, rateLimit, logger),
+      operationLimitsPlugin<RouterContext>(limits),
+      ...(introspection ? [] : [hideSuggestionsPlugin<RouterContext>()]),
     ],
   });
   await server.start();
@@ -137,6 +178,9 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
     logger.warn({ notReady }, 'readiness check failed');
     res.status(503).json({ status: 'unavailable', notReady });
   });
+
+  // Defences (#3): the address bucket is charged before the body is read.
+  app.use('/graphql', addressRateLimit(rateLimiter, rateLimit, logger));
 
   app.use(
     '/graphql',

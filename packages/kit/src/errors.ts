@@ -16,6 +16,8 @@ export const ErrorCode = {
   ALREADY_RETURNED: 'ALREADY_RETURNED',
   HOLD_NOT_ALLOWED: 'HOLD_NOT_ALLOWED',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** Too many requests from one address or account; `extensions.retryAfterSeconds` says when to retry. */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** Something failed on our side; the message never says what (it is logged instead). */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** A service the answer depends on did not respond; partial data may be returned. */
