@@ -14,3 +14,4 @@ export * from './scalars.js';
 export * from './ids.js';
 export * from './serviceDatabase.js';
 export * from './trust.js';
+export * from './access.js';

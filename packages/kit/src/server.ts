@@ -9,6 +9,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
 import type { DocumentNode } from 'graphql';
+import { withAccessRules, type AccessRules } from './access.js';
 import type { EventBus } from './bus.js';
 import { createErrorFormatter, ErrorCode } from './errors.js';
 import { attachCaller, CALLER_HEADER, callerTrust } from './trust.js';
@@ -26,6 +27,8 @@ export interface StartSubgraphOptions<TContext extends BaseContext> {
   name: string;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<TContext>;
+  /** Who may see each field (src/resolvers/access.ts); every field of `typeDefs` needs a rule. */
+  access?: AccessRules;
   /** Port to listen on; 0 picks a free one (tests). */
   port: number;
   /** Interface to bind; loopback by default. */
@@ -53,7 +56,8 @@ export async function startSubgraph<TContext extends BaseContext>(options: Start
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
+  const resolvers = options.access ? withAccessRules(options.typeDefs, options.resolvers as Record<string, unknown>, options.access) : options.resolvers;
+  const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]);
   const server = new ApolloServer<TContext>({
     schema,
     formatError: createErrorFormatter(options.logger),

@@ -1,0 +1,138 @@
+import { allow, checkAccess, declaredFields, uncoveredFields, withAccessRules, type AccessRules, type Viewer } from '@shelfwise/kit';
+import { GraphQLError } from 'graphql';
+import { gql } from 'graphql-tag';
+
+const typeDefs = gql`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Loan @key(fields: "id") {
+    id: ID!
+    note: String
+  }
+  type Book @key(fields: "id", resolvable: false) {
+    id: ID!
+  }
+  type Query {
+    loans: [Loan!]!
+    now: String!
+  }
+`;
+
+const alice: Viewer = { userId: 'alice', role: 'PATRON' };
+const bob: Viewer = { userId: 'bob', role: 'PATRON' };
+const lin: Viewer = { userId: 'lin', role: 'LIBRARIAN' };
+const ada: Viewer = { userId: 'ada', role: 'ADMIN' };
+
+interface LoanRow {
+  id: string;
+  userId: string;
+  note: string;
+}
+
+const rules: AccessRules = {
+  Query: { loans: allow.librarian, now: allow.public },
+  Loan: { '*': allow.ownerOrLibrarian<LoanRow>((loan) => loan.userId) },
+  Book: { '*': allow.public },
+};
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof GraphQLError ? (err.extensions.code as string) : 'NOT_A_GRAPHQL_ERROR';
+  }
+  return undefined;
+}
+
+async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await fn();
+  } catch (err) {
+    return err instanceof GraphQLError ? (err.extensions.code as string) : 'NOT_A_GRAPHQL_ERROR';
+  }
+  return undefined;
+}
+
+describe('access rules', () => {
+  it('lists every field of every object type, with __resolveReference for resolvable entities only', () => {
+    expect(Object.fromEntries(declaredFields(typeDefs))).toEqual({
+      Loan: ['id', 'note', '__resolveReference'],
+      Book: ['id'],
+      Query: ['loans', 'now'],
+    });
+  });
+
+  it('finds fields without a rule, and refuses to build resolvers while any is left', () => {
+    expect(uncoveredFields(typeDefs, rules)).toEqual([]);
+    const partial: AccessRules = { Query: { loans: allow.librarian }, Book: { '*': allow.public } };
+    expect(uncoveredFields(typeDefs, partial)).toEqual(['Loan.id', 'Loan.note', 'Loan.__resolveReference', 'Query.now']);
+    expect(() => withAccessRules(typeDefs, {}, partial)).toThrow(
+      /No access rule for Loan\.id, Loan\.note, Loan\.__resolveReference, Query\.now/,
+    );
+  });
+
+  it.each<[string, Viewer | null, string | undefined]>([
+    ['anonymous', null, 'UNAUTHENTICATED'],
+    ['the owner', alice, undefined],
+    ['another patron', bob, 'FORBIDDEN'],
+    ['a librarian', lin, undefined],
+    ['an admin', ada, undefined],
+  ])('lets %s see an owned object as the rule says', (_who, viewer, code) => {
+    expect(
+      codeOf(() =>
+        checkAccess(
+          allow.ownerOrLibrarian<LoanRow>((l) => l.userId),
+          viewer,
+          { id: 'l1', userId: 'alice', note: '' },
+        ),
+      ),
+    ).toBe(code);
+  });
+
+  it('checks public, signed-in, librarian and admin rules', () => {
+    expect(codeOf(() => checkAccess(allow.public, null, {}))).toBeUndefined();
+    expect(codeOf(() => checkAccess(allow.signedIn, null, {}))).toBe('UNAUTHENTICATED');
+    expect(codeOf(() => checkAccess(allow.signedIn, bob, {}))).toBeUndefined();
+    expect(codeOf(() => checkAccess(allow.librarian, bob, {}))).toBe('FORBIDDEN');
+    expect(codeOf(() => checkAccess(allow.librarian, lin, {}))).toBeUndefined();
+    expect(codeOf(() => checkAccess(allow.admin, lin, {}))).toBe('FORBIDDEN');
+    expect(codeOf(() => checkAccess(allow.admin, ada, {}))).toBeUndefined();
+  });
+
+  it('guards field resolvers and default property resolvers alike', async () => {
+    const loan: LoanRow = { id: 'l1', userId: 'alice', note: 'due soon' };
+    const wrapped = withAccessRules(typeDefs, { Query: { loans: () => [loan], now: () => 'now' } }, rules) as Record<
+      string,
+      Record<string, (...a: unknown[]) => unknown>
+    >;
+    const query = wrapped.Query!;
+    const loanType = wrapped.Loan!;
+    expect(codeOf(() => query.loans!(undefined, {}, { viewer: alice }, {}))).toBe('FORBIDDEN');
+    expect(query.loans!(undefined, {}, { viewer: lin }, {})).toEqual([loan]);
+    expect(query.now!(undefined, {}, { viewer: null }, {})).toBe('now');
+    // Loan.note has no resolver of its own: the default property read is guarded too.
+    expect(codeOf(() => loanType.note!(loan, {}, { viewer: bob }, {}))).toBe('FORBIDDEN');
+    expect(loanType.note!(loan, {}, { viewer: alice }, {})).toBe('due soon');
+  });
+
+  it('refuses an anonymous _entities lookup before touching the data, and checks the owner on the entity found', async () => {
+    const loads: string[] = [];
+    const wrapped = withAccessRules(
+      typeDefs,
+      {
+        Loan: {
+          __resolveReference: (ref: { id: string }) => {
+            loads.push(ref.id);
+            return ref.id === 'missing' ? null : { id: ref.id, userId: 'alice', note: '' };
+          },
+        },
+      },
+      rules,
+    ) as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>;
+    const resolve = wrapped.Loan!.__resolveReference!;
+    expect(await codeOfAsync(() => resolve({ id: 'l1' }, { viewer: null }, {}))).toBe('UNAUTHENTICATED');
+    expect(loads).toEqual([]);
+    expect(await codeOfAsync(() => resolve({ id: 'l1' }, { viewer: bob }, {}))).toBe('FORBIDDEN');
+    await expect(resolve({ id: 'l1' }, { viewer: alice }, {})).resolves.toMatchObject({ id: 'l1' });
+    await expect(resolve({ id: 'missing' }, { viewer: bob }, {})).resolves.toBeNull();
+  });
+});
