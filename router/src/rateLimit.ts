@@ -394,7 +394,7 @@ export function addressRateLimit(limiter: RateLimiter, settings: RateLimitSettin
 
 /**
  * Apollo Server plugin: one token from the signed-in caller's bucket (`user:<id>`, from
- * `contextValue.viewer`) per operation, before it is parsed. Anonymous callers are only limited by
+ * `contextValue.viewer`) per operation, before execution. Anonymous callers are only limited by
  * address. Over the limit: the same 429 as {@link addressRateLimit}, through formatError.
  */
 export function userRateLimitPlugin<TContext extends { viewer?: { userId: string } | null }>(
@@ -409,7 +409,10 @@ export function userRateLimitPlugin<TContext extends { viewer?: { userId: string
       const userId = contextValue.viewer?.userId;
       if (!limit || !userId) return;
       return {
-        async didResolveSource() {
+        // The earliest hook whose errors Apollo Server answers as a request error (one thrown in
+        // requestDidStart or didResolveSource becomes a 500): after parsing and validation, which the
+        // document cache makes cheap for repeated operations, and before any subgraph is called.
+        async didResolveOperation() {
           const decision = await take(`user:${userId}`, limit, nowOf(settings));
           if (decision.allowed) return;
           const [error] = rateLimitedBody('account', decision.retryAfterSeconds).errors;
