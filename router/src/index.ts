@@ -11,6 +11,7 @@ import {
   subgraphUrlEnvVar,
   stopOnSignals,
 } from '@shelfwise/kit';
+import { createRateLimiter } from './rateLimit.js';
 import { startRouter } from './server.js';
 
 // Runs the router on its own, in front of subgraphs started elsewhere (docker-compose, separate
@@ -27,6 +28,8 @@ for (const name of SUBGRAPH_NAMES) {
 // With REDIS_URL the router's /ready also requires Redis (live updates depend on it).
 const redisUrl = getEnvOptional('REDIS_URL');
 const bus = redisUrl ? new RedisBus({ url: redisUrl, prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise'), logger }) : undefined;
+// With REDIS_URL every router replica shares the rate-limit buckets; without it they live in this process.
+const rateLimiter = createRateLimiter({ redisUrl, prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise') });
 
 const router = await startRouter({
   port: getEnvNum('PORT', ROUTER_PORT),
@@ -34,9 +37,11 @@ const router = await startRouter({
   subgraphUrls,
   clientDir: getEnvStr('SHELFWISE_CLIENT_DIR', repoPath('client', 'dist')),
   redisPing: bus ? () => bus.ping() : undefined,
+  rateLimiter,
   logger,
 });
 stopOnSignals(async () => {
   await router.stop();
   await bus?.dispose();
+  await rateLimiter.dispose();
 }, logger);
