@@ -14,4 +14,5 @@ export * from './scalars.js';
 export * from './ids.js';
 export * from './serviceDatabase.js';
 export * from './trust.js';
+export * from './auth/index.js';
 export * from './access.js';
