@@ -324,6 +324,12 @@ describe('router defences in front of books', () => {
     expect(typo.res.errors?.[0]?.message).toBe('Cannot query field "titel" on type "Book". Did you mean "title"?');
   });
 
+  it('refuses introspection that recurses through types (depth does not count it; graphql bounds it instead)', async () => {
+    const circular = await run('{ __schema { types { fields { type { fields { type { fields { type { name } } } } } } } } }');
+    expect(circular.res.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(circular.res.errors?.[0]?.message).toMatch(/Maximum introspection depth exceeded/);
+  });
+
   it('introspection off: refused, and validation errors no longer suggest field names', async () => {
     for (const target of [closed, production]) {
       const intro = await run(INTROSPECTION, {}, target);
