@@ -1,0 +1,22 @@
+import { allow, type AccessRules } from '@shelfwise/kit';
+
+/**
+ * Who may see each field of this subgraph; the kit enforces it on every path (see kit/src/access.ts).
+ * The catalogue is public (API.md): anyone, signed in or not, may search it, read a book, its copies and
+ * their status, including through `_entities`. A withdrawn book is hidden from `Query.book` by the
+ * resolver (it returns null), which is catalogue curation, not access control.
+ */
+export const access: AccessRules = {
+  Query: {
+    book: allow.public,
+    books: allow.public,
+  },
+  Book: { '*': allow.public },
+  Copy: { '*': allow.public },
+  // Pages and facets carry nothing personal: the catalogue search that returns them is public.
+  BookConnection: { '*': allow.public },
+  BookEdge: { '*': allow.public },
+  BookFacets: { '*': allow.public },
+  FacetCount: { '*': allow.public },
+  PageInfo: { '*': allow.public },
+};
