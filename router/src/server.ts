@@ -37,6 +37,8 @@ import { readSupergraph, subgraphRoutes, type SubgraphRoute } from './supergraph
 export { SERVICE_UNAVAILABLE_MESSAGE } from './errors.js';
 export type { RouterContext } from './dataSource.js';
 export { subgraphRoutes, readSupergraph, SUPERGRAPH_PATH } from './supergraph.js';
+export { createRateLimiter, InMemoryRateLimiter, RedisRateLimiter, type RateLimiter, type RateLimitOptions } from './rateLimit.js';
+export { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './limits.js';
 
 export interface RouterOptions {
   /** Port to listen on; 0 picks a free one (tests). */
