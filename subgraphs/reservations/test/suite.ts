@@ -273,6 +273,36 @@ export function describeReservationsSubgraph(
         expect(codes(await userReservations(alice, {}, {}))).toEqual(['UNAUTHENTICATED']);
       });
 
+      it('keeps book and user references public while refusing another patron the reservations under them', async () => {
+        const res = await query<{ _entities: ({ id: string; holdQueueLength?: number; reservations?: { totalCount: number } } | null)[] }>(
+          `query($reps: [_Any!]!) {
+            _entities(representations: $reps) {
+              ... on Book { id holdQueueLength }
+              ... on User { id reservations { totalCount } }
+            }
+          }`,
+          {
+            reps: [
+              { __typename: 'Book', id: bookX },
+              { __typename: 'User', id: alice },
+              { __typename: 'User', id: bob },
+            ],
+          },
+          as(bob),
+        );
+        expect(res.data?._entities).toEqual([{ id: bookX, holdQueueLength: 3 }, null, { id: bob, reservations: { totalCount: 1 } }]);
+        expect(codes(res)).toEqual(['FORBIDDEN']);
+        expect(res.errors?.[0]?.path).toEqual(['_entities', 1, 'reservations']);
+
+        // The reference itself is only an id: anyone may resolve it, as long as nothing personal is asked.
+        const anonymous = await query<{ _entities: { id: string }[] }>(
+          'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id } } }',
+          { reps: [{ __typename: 'User', id: alice }] },
+        );
+        expect(anonymous.errors).toBeUndefined();
+        expect(anonymous.data?._entities).toEqual([{ id: alice }]);
+      });
+
       it('refuses bad input with BAD_USER_INPUT', async () => {
         for (const args of [
           { first: 101 },
