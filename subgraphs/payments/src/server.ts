@@ -5,6 +5,7 @@ import { createContext } from './context.js';
 import { openPaymentsDatabase, type PaymentsDatabase } from './data/client.js';
 import { FineRepository } from './data/FineRepository.js';
 import { PaymentRepository } from './data/PaymentRepository.js';
+import { access } from './resolvers/access.js';
 import { resolvers } from './resolvers/index.js';
 
 export const typeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
@@ -26,6 +27,7 @@ export async function start(options: ServiceOptions = {}): Promise<PaymentsHandl
     name: 'payments',
     typeDefs,
     resolvers,
+    access,
     port: options.port ?? 0,
     host: options.host,
     logger,

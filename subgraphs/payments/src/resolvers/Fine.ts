@@ -1,14 +1,8 @@
-import { requireSelfOrRole, requireViewer } from '@shelfwise/kit';
 import type { FineResolvers } from '../generated/graphql.js';
 
 export const Fine: FineResolvers = {
-  // A fine is personal: resolved for its owner or library staff only, even through _entities.
-  __resolveReference: async (ref, { viewer, loaders }) => {
-    requireViewer(viewer);
-    const fine = await loaders.fine.load(ref.id);
-    if (fine) requireSelfOrRole(viewer, fine.userId, 'LIBRARIAN');
-    return fine;
-  },
+  // Who may see a fine is declared in access.ts (its owner or staff, checked on the fine found).
+  __resolveReference: (ref, { loaders }) => loaders.fine.load(ref.id),
   user: (fine) => ({ id: fine.userId }),
   loan: (fine) => (fine.loanId ? { id: fine.loanId } : null),
 };

@@ -1,6 +1,6 @@
 import type { PaymentResolvers } from '../generated/graphql.js';
 
-// Payments are reached only through User.payments, which has already checked the viewer.
+// Who may see a payment is declared in access.ts (its payer or staff).
 export const Payment: PaymentResolvers = {
   user: (payment) => ({ id: payment.userId }),
   fines: (payment, _args, { loaders }) => loaders.finesByPayment.load(payment.id),
