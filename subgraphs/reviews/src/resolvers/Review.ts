@@ -1,7 +1,7 @@
 import type { ReviewResolvers } from '../generated/graphql.js';
 
 export const Review: ReviewResolvers = {
-  // Reviews are public catalogue content: no viewer check.
+  // Reviews are public catalogue content (access.ts): no viewer check.
   __resolveReference: (ref, { loaders }) => loaders.review.load(ref.id),
   book: (review) => ({ id: review.bookId }),
   author: (review) => ({ id: review.authorId }),
