@@ -4,6 +4,7 @@ import { gql } from 'graphql-tag';
 import { createContext } from './context.js';
 import { openNotificationsDatabase, type NotificationsDatabase } from './data/client.js';
 import { NotificationRepository } from './data/NotificationRepository.js';
+import { access } from './resolvers/access.js';
 import { resolvers } from './resolvers/index.js';
 
 export const typeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
@@ -23,6 +24,7 @@ export async function start(options: ServiceOptions = {}): Promise<Notifications
     name: 'notifications',
     typeDefs,
     resolvers,
+    access,
     port: options.port ?? 0,
     host: options.host,
     logger,

@@ -168,6 +168,18 @@ export function describeNotificationsSubgraph(
         }
       });
 
+      it('keeps the user reference public while refusing another patron the inbox under it', async () => {
+        const mixed = await users<{ id: string; unreadNotificationCount: number }>([alice, bob], 'id unreadNotificationCount', as(bob));
+        expect(mixed.data?._entities).toEqual([null, { id: bob, unreadNotificationCount: 1 }]);
+        expect(codes(mixed)).toEqual(['FORBIDDEN']);
+        expect(mixed.errors?.[0]?.path).toEqual(['_entities', 0, 'unreadNotificationCount']);
+
+        // The reference itself is only an id: anyone may resolve it, as long as nothing personal is asked.
+        const anonymous = await users<{ id: string }>([alice], 'id');
+        expect(anonymous.errors).toBeUndefined();
+        expect(anonymous.data?._entities).toEqual([{ id: alice }]);
+      });
+
       it('lets the user themselves, library staff and admins read the inbox', async () => {
         for (const headers of [as(alice), staff(), as(randomUUID(), 'ADMIN')]) {
           const res = await users<{ unreadNotificationCount: number; notifications: { totalCount: number } }>([alice], allFields, headers);

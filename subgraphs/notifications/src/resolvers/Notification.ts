@@ -1,6 +1,6 @@
 import type { NotificationResolvers } from '../generated/graphql.js';
 
-// Notifications are reached only through User.notifications, which has already checked the viewer.
+// Who may see a notification is declared in access.ts (its recipient or staff).
 // The book, loan and reservation are references the router resolves in their own subgraphs.
 export const Notification: NotificationResolvers = {
   book: (notification) => (notification.bookId ? { id: notification.bookId } : null),

@@ -1,20 +1,13 @@
-import { pageSize, requireSelfOrRole } from '@shelfwise/kit';
+import { pageSize } from '@shelfwise/kit';
 import type { UserResolvers } from '../generated/graphql.js';
 
-// An inbox and its preferences are personal: the user themselves or library staff.
+// An inbox and its preferences are personal: access.ts lets only the user themselves or library staff see them.
 export const User: UserResolvers = {
   // The users service owns the user; this service needs only the id (no query here).
   __resolveReference: (ref) => ({ id: ref.id }),
-  notifications: (user, args, { viewer, notifications }) => {
-    requireSelfOrRole(viewer, user.id, 'LIBRARIAN');
-    return notifications.page({ userId: user.id, unreadOnly: args.unreadOnly ?? false, first: pageSize(args.first), after: args.after });
-  },
-  unreadNotificationCount: (user, _args, { viewer, loaders }) => {
-    requireSelfOrRole(viewer, user.id, 'LIBRARIAN');
-    return loaders.unreadCount.load(user.id);
-  },
-  notificationPreferences: (user, _args, { viewer, loaders }) => {
-    requireSelfOrRole(viewer, user.id, 'LIBRARIAN');
-    return loaders.preferences.load(user.id);
-  },
+  notifications: (user, args, { notifications }) =>
+    notifications.page({ userId: user.id, unreadOnly: args.unreadOnly ?? false, first: pageSize(args.first), after: args.after }),
+  unreadNotificationCount: (user, _args, { loaders }) => loaders.unreadCount.load(user.id),
+  // The owner's id goes along so the preferences' own fields can check it too.
+  notificationPreferences: async (user, _args, { loaders }) => ({ ...(await loaders.preferences.load(user.id)), userId: user.id }),
 };
