@@ -1,11 +1,15 @@
 /**
- * `npm run keys`: a new Ed25519 key pair for the router's caller credentials, printed as .env lines
- * (single-line JWK). Give the router SHELFWISE_ROUTER_PRIVATE_KEY and every subgraph
- * SHELFWISE_ROUTER_PUBLIC_KEY when services run in separate processes (docker-compose). The embedded
- * default (`npm start`) needs neither: everything runs in one process with a key pair made at start.
+ * `npm run keys`: fresh Ed25519 key pairs for services that run in separate processes (docker-compose),
+ * printed as .env lines (single-line JWK):
+ * - SHELFWISE_ROUTER_PRIVATE_KEY (router) / SHELFWISE_ROUTER_PUBLIC_KEY (every subgraph): the router's
+ *   signed caller credentials, without which subgraphs answer nobody;
+ * - SHELFWISE_JWT_PRIVATE_KEY (users) / SHELFWISE_JWT_PUBLIC_KEY (router): access tokens.
+ * The embedded default (`npm start`) needs none of them.
  */
 import { generateKeyPairSync } from 'node:crypto';
 
-const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-console.log(`SHELFWISE_ROUTER_PRIVATE_KEY='${JSON.stringify(privateKey.export({ format: 'jwk' }))}'`);
-console.log(`SHELFWISE_ROUTER_PUBLIC_KEY='${JSON.stringify(publicKey.export({ format: 'jwk' }))}'`);
+for (const name of ['ROUTER', 'JWT']) {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  console.log(`SHELFWISE_${name}_PRIVATE_KEY='${JSON.stringify(privateKey.export({ format: 'jwk' }))}'`);
+  console.log(`SHELFWISE_${name}_PUBLIC_KEY='${JSON.stringify(publicKey.export({ format: 'jwk' }))}'`);
+}

@@ -1,6 +1,10 @@
 import {
   configureCallerTrust,
+  createAuthServices,
   createLogger,
+  getEnvBool,
+  keysFromEnv,
+  ServiceClock,
   getEnvNum,
   getEnvOptional,
   getEnvStr,
@@ -31,6 +35,18 @@ const bus = redisUrl ? new RedisBus({ url: redisUrl, prefix: getEnvStr('SHELFWIS
 // With REDIS_URL every router replica shares the rate-limit buckets; without it they live in this process.
 const rateLimiter = createRateLimiter({ redisUrl, prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise') });
 
+// Who is calling: access tokens are checked with the users service's public key, and sessions are looked
+// up in the Redis the users service writes them to.
+if (!redisUrl) throw new Error('The router on its own needs REDIS_URL: sign-in sessions live in Redis, shared with the users service.');
+const jwtKeys = keysFromEnv();
+if (!jwtKeys.publicKey && !jwtKeys.privateKey) {
+  throw new Error(
+    "SHELFWISE_JWT_PUBLIC_KEY is not set: the router needs the users service's public key to check access tokens. Run `npm run keys`.",
+  );
+}
+const clock = new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false));
+const auth = await createAuthServices({ redisUrl, prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise'), keys: jwtKeys, clock, logger });
+
 const router = await startRouter({
   port: getEnvNum('PORT', ROUTER_PORT),
   host: getEnvStr('SHELFWISE_ROUTER_BIND_HOST', '0.0.0.0'),
@@ -38,10 +54,13 @@ const router = await startRouter({
   clientDir: getEnvStr('SHELFWISE_CLIENT_DIR', repoPath('client', 'dist')),
   redisPing: bus ? () => bus.ping() : undefined,
   rateLimiter,
+  rateLimit: { clock },
+  auth: { keys: auth.keys, sessions: auth.sessions, clock },
   logger,
 });
 stopOnSignals(async () => {
   await router.stop();
   await bus?.dispose();
   await rateLimiter.dispose();
+  await auth.dispose();
 }, logger);

@@ -1,9 +1,11 @@
 import { start as startBooks } from '@shelfwise/books';
 import {
+  createAuthServices,
   InMemoryBus,
   RedisBus,
   ServiceClock,
   SUBGRAPH_NAMES,
+  type AuthServices,
   type EventBus,
   type Logger,
   type ServiceOptions,
@@ -43,6 +45,12 @@ export interface PlatformOptions {
   bus?: EventBus;
   /** The ONE clock every subgraph shares (the test clock moves all of them together). */
   clock?: ServiceClock;
+  /**
+   * Identity for the whole platform: the access-token keys, the session store and the login-failure
+   * counters, shared by the users subgraph (which signs people in) and the router (which checks tokens
+   * and sessions). Unset: in-memory stores and a key pair for this process, disposed on stop.
+   */
+  auth?: AuthServices;
   /** Router options; it always routes to the subgraphs just started. Port 0 and loopback unless given. */
   router?: Omit<RouterOptions, 'subgraphUrls'>;
   /** Runs once everything answers, before startPlatform returns (demo data, test fixtures). */
@@ -55,6 +63,7 @@ export interface Platform {
   subgraphs: PlatformSubgraphs;
   bus: EventBus;
   clock: ServiceClock;
+  auth: AuthServices;
   /** Stops the router, then every subgraph, then the bus when the platform created it. */
   stop(): Promise<void>;
 }
@@ -75,10 +84,24 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const ownsBus = options.bus === undefined;
   const bus = options.bus ?? new InMemoryBus(options.logger);
   const clock = options.clock ?? new ServiceClock();
+  const ownsAuth = options.auth === undefined;
+  const auth = options.auth ?? (await createAuthServices({ clock, logger: options.logger }));
+  const releaseShared = async () => {
+    if (ownsBus) await bus.dispose();
+    if (ownsAuth) await auth.dispose();
+  };
 
   const started = await Promise.allSettled(
     SUBGRAPH_NAMES.map((name) => {
-      const serviceOptions: ServiceOptions = { port: 0, ...options.defaults, ...options.subgraphs?.[name], bus, clock };
+      // Only the users subgraph signs people in; it gets the platform's identity services.
+      const serviceOptions: ServiceOptions & { auth?: AuthServices } = {
+        port: 0,
+        ...options.defaults,
+        ...options.subgraphs?.[name],
+        bus,
+        clock,
+        ...(name === 'users' ? { auth } : {}),
+      };
       return STARTERS[name](serviceOptions);
     }),
   );
@@ -86,7 +109,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) {
     await stopAll(running).catch(() => undefined);
-    if (ownsBus) await bus.dispose();
+    await releaseShared();
     throw failure.reason;
   }
   const subgraphs = Object.fromEntries(SUBGRAPH_NAMES.map((name, i) => [name, running[i]])) as PlatformSubgraphs;
@@ -98,12 +121,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       host: '127.0.0.1',
       logger: options.logger,
       redisPing: bus instanceof RedisBus ? () => bus.ping() : undefined,
+      auth: { keys: auth.keys, sessions: auth.sessions, clock },
+      rateLimit: { clock },
       ...options.router,
       subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])),
     });
   } catch (err) {
     await stopAll(running).catch(() => undefined);
-    if (ownsBus) await bus.dispose();
+    await releaseShared();
     throw err;
   }
 
@@ -113,13 +138,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     subgraphs,
     bus,
     clock,
+    auth,
     stop() {
       stopping ??= (async () => {
         try {
           await router.stop();
           await stopAll(Object.values(subgraphs));
         } finally {
-          if (ownsBus) await bus.dispose();
+          await releaseShared();
         }
       })();
       return stopping;

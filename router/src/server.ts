@@ -11,10 +11,11 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createLogger, type Logger } from '@shelfwise/kit';
+import { createLogger, ErrorCode, type Logger } from '@shelfwise/kit';
 import express from 'express';
-import { MaxIntrospectionDepthRule } from 'graphql';
+import { GraphQLError, MaxIntrospectionDepthRule } from 'graphql';
 import { FetchCounter, SubgraphDataSource, type RouterContext } from './dataSource.js';
+import { createViewerResolver, type RouterAuth } from './auth.js';
 import { createRouterErrorFormatter } from './errors.js';
 import { createKeepAliveFetcher } from './fetcher.js';
 import {
@@ -26,6 +27,7 @@ import {
 } from './limits.js';
 import {
   addressRateLimit,
+  clientAddress,
   InMemoryRateLimiter,
   resolveRateLimit,
   userRateLimitPlugin,
@@ -35,6 +37,7 @@ import {
 import { readSupergraph, subgraphRoutes, type SubgraphRoute } from './supergraph.js';
 
 export { SERVICE_UNAVAILABLE_MESSAGE } from './errors.js';
+export { createViewerResolver, SESSION_CHECK_INTERVAL_MS, type RouterAuth } from './auth.js';
 export type { RouterContext } from './dataSource.js';
 export { subgraphRoutes, readSupergraph, SUPERGRAPH_PATH } from './supergraph.js';
 export { createRateLimiter, InMemoryRateLimiter, RedisRateLimiter, type RateLimiter, type RateLimitOptions } from './rateLimit.js';
@@ -65,6 +68,11 @@ export interface RouterOptions {
   /** Requests per minute per address and per user, proxy trust, clock; unset from SHELFWISE_* or defaults. */
   rateLimit?: RateLimitOptions;
   // --- end of defences ---
+  /**
+   * How to tell who is calling: the access-token key, the live sessions and the clock. Unset: every
+   * caller is anonymous and a request with an Authorization header is refused.
+   */
+  auth?: RouterAuth;
   logger?: Logger;
 }
 
@@ -105,6 +113,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
   const introspection = options.introspection ?? introspectionByDefault();
   const rateLimit = resolveRateLimit(options.rateLimit);
   const rateLimiter = options.rateLimiter ?? new InMemoryRateLimiter();
+  const resolveViewer = options.auth ? createViewerResolver(options.auth) : refuseBearerTokens;
 
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -188,8 +197,10 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(server, {
-      // TODO(#3): establish the viewer from the Authorization bearer token; until then every caller is anonymous.
-      context: async ({ req }): Promise<RouterContext> => ({ viewer: null, clientAddress: req.socket.remoteAddress ?? null }),
+      context: async ({ req }): Promise<RouterContext> => ({
+        viewer: await resolveViewer(req.headers),
+        clientAddress: clientAddress(req, rateLimit.trustProxy),
+      }),
     }),
   );
 
@@ -230,4 +241,14 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
       return stopping;
     },
   };
+}
+
+/** A router without `auth` serves anonymous callers only; a bearer token there is a configuration error. */
+async function refuseBearerTokens(headers: http.IncomingHttpHeaders): Promise<null> {
+  if (headers.authorization) {
+    throw new GraphQLError('Sign-in is not available on this server.', {
+      extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
+    });
+  }
+  return null;
 }

@@ -127,7 +127,7 @@ describe('access rules', () => {
         },
       },
       rules,
-    ) as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>;
+    ) as unknown as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>;
     const resolve = wrapped.Loan!.__resolveReference!;
     expect(await codeOfAsync(() => resolve({ id: 'l1' }, { viewer: null }, {}))).toBe('UNAUTHENTICATED');
     expect(loads).toEqual([]);
