@@ -1,12 +1,21 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
+import { callerOf, type Clock, type Viewer } from '@shelfwise/kit';
+import type { AccountService } from './accounts.js';
 import type { UserRepository } from './data/UserRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
 export interface Context {
   viewer: Viewer | null;
+  /** The client's address as the router saw it (sign-in lockout); null when unknown. */
+  clientAddress: string | null;
+  /**
+   * Users who proved who they are in this request (register, login, refreshSession): the payload's
+   * `user` shows them their own email although the request itself came in anonymous.
+   */
+  signedIn: Set<string>;
   clock: Clock;
   users: UserRepository;
+  accounts: AccountService;
   loaders: ReturnType<typeof createLoaders>;
 }
 
@@ -16,6 +25,15 @@ export function createLoaders(users: UserRepository) {
   };
 }
 
-export function createContext(req: IncomingMessage, users: UserRepository, clock: Clock): Context {
-  return { viewer: viewerOf(req), clock, users, loaders: createLoaders(users) };
+export function createContext(req: IncomingMessage, users: UserRepository, accounts: AccountService, clock: Clock): Context {
+  const caller = callerOf(req);
+  return {
+    viewer: caller.viewer,
+    clientAddress: caller.clientAddress,
+    signedIn: new Set(),
+    clock,
+    users,
+    accounts,
+    loaders: createLoaders(users),
+  };
 }

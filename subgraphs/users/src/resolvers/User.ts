@@ -4,5 +4,6 @@ import type { UserResolvers } from '../generated/graphql.js';
 export const User: UserResolvers = {
   // Name, role and createdAt are public (reviews show their authors); the email is personal.
   __resolveReference: (ref, { loaders }) => loaders.user.load(ref.id),
-  email: (user, _args, { viewer }) => (viewer && (viewer.userId === user.id || hasRole(viewer, 'LIBRARIAN')) ? user.email : null),
+  email: (user, _args, { viewer, signedIn }) =>
+    signedIn.has(user.id) || (viewer && (viewer.userId === user.id || hasRole(viewer, 'LIBRARIAN'))) ? user.email : null,
 };
