@@ -16,7 +16,7 @@ import { start as startNotifications } from '@shelfwise/notifications';
 import { start as startPayments } from '@shelfwise/payments';
 import { start as startReservations } from '@shelfwise/reservations';
 import { start as startReviews } from '@shelfwise/reviews';
-import { start as startUsers } from '@shelfwise/users';
+import { start as startUsers, type UsersOptions } from '@shelfwise/users';
 import { startRouter, type RouterHandle, type RouterOptions } from './server.js';
 
 /** Each subgraph's own `start()`, by name. */
@@ -40,7 +40,7 @@ export interface PlatformOptions {
    */
   defaults?: ServiceOptions;
   /** Per-subgraph options (a data folder, a databaseName on a shared Postgres, a port…). */
-  subgraphs?: Partial<Record<SubgraphName, ServiceOptions>>;
+  subgraphs?: Partial<Record<SubgraphName, ServiceOptions>> & { users?: UsersOptions };
   /** The ONE bus every subgraph shares. Unset: an in-memory bus the platform creates and disposes. */
   bus?: EventBus;
   /** The ONE clock every subgraph shares (the test clock moves all of them together). */
