@@ -7,12 +7,14 @@
  * router listens on PORT (4000) and serves the built web app (client/dist) at /.
  */
 import {
+  createAuthServices,
   createBus,
   createLogger,
   getEnvBool,
   getEnvNum,
   getEnvOptional,
   getEnvStr,
+  keysFromEnv,
   repoPath,
   ROUTER_PORT,
   ServiceClock,
@@ -23,22 +25,38 @@ import {
   type SubgraphName,
 } from '@shelfwise/kit';
 import { seedDemoLibrary } from '@shelfwise/router/demo';
+import { adminFromEnv } from '@shelfwise/users';
 import { startPlatform } from '@shelfwise/router/platform';
 
 const logger = createLogger('shelfwise');
 const bus = createBus({ redisUrl: getEnvOptional('REDIS_URL'), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise'), logger });
 const clock = new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false));
+// Identity shared by the users subgraph and the router: sessions in Redis when REDIS_URL is set, the
+// access-token key from the environment or generated once under SHELFWISE_DATA_DIR/keys/.
+const auth = await createAuthServices({
+  redisUrl: getEnvOptional('REDIS_URL'),
+  prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise'),
+  dataDir: getEnvStr('SHELFWISE_DATA_DIR', repoPath('.data')),
+  keys: keysFromEnv(),
+  clock,
+  logger,
+});
 
 // Each subgraph's port, host, database and logger come from the environment as when it runs alone;
 // all of them share the one bus and clock above.
-const subgraphs = Object.fromEntries(
-  SUBGRAPH_NAMES.map((name): [SubgraphName, ServiceOptions] => [name, serviceOptionsFromEnv(name, process.env, { bus, clock })]),
-);
+const subgraphs = {
+  ...Object.fromEntries(
+    SUBGRAPH_NAMES.map((name): [SubgraphName, ServiceOptions] => [name, serviceOptionsFromEnv(name, process.env, { bus, clock })]),
+  ),
+  // The first admin (SHELFWISE_ADMIN_EMAIL / SHELFWISE_ADMIN_PASSWORD, documented local defaults).
+  users: { ...serviceOptionsFromEnv('users', process.env, { bus, clock }), admin: adminFromEnv() },
+};
 
 const platform = await startPlatform({
   subgraphs,
   bus,
   clock,
+  auth,
   router: {
     port: getEnvNum('PORT', ROUTER_PORT),
     host: getEnvStr('SHELFWISE_ROUTER_BIND_HOST', '0.0.0.0'),
@@ -54,12 +72,14 @@ const platform = await startPlatform({
   logger,
 }).catch(async (err: unknown) => {
   await bus.dispose();
+  await auth.dispose();
   throw err;
 });
 
 stopOnSignals(async () => {
   await platform.stop();
   await bus.dispose();
+  await auth.dispose();
 }, logger);
 
 const port = platform.router.port;

@@ -91,6 +91,9 @@ const BOOKS = [
   },
 ];
 
+/** Every demo account's password (documented in the README; demo data is for local runs only). */
+export const DEMO_PASSWORD = 'shelfwise-demo-password';
+
 /**
  * Loads a small demo library (a librarian, two patrons, twelve books with copies, a few reviews) into an
  * EMPTY platform, so a fresh `npm start` has something to show. Does nothing when the catalogue or the
@@ -98,11 +101,13 @@ const BOOKS = [
  */
 export async function seedDemoLibrary(platform: Platform): Promise<boolean> {
   const { users, books, reviews } = platform.subgraphs;
-  if ((await books.books.count()) > 0 || (await users.users.count()) > 0) return false;
+  // The first admin may already exist (created at start): only an empty catalogue gets demo data.
+  if ((await books.books.count()) > 0) return false;
 
-  await users.users.create({ email: 'librarian@shelfwise.example', name: 'Lin Librarian', role: 'LIBRARIAN' });
+  const lin = await users.users.create({ email: 'librarian@shelfwise.example', name: 'Lin Librarian', role: 'LIBRARIAN' });
   const ada = await users.users.create({ email: 'ada@shelfwise.example', name: 'Ada Reader', role: 'PATRON' });
   const ben = await users.users.create({ email: 'ben@shelfwise.example', name: 'Ben Borrower', role: 'PATRON' });
+  for (const user of [lin, ada, ben]) await users.accounts.setPassword(user.id, DEMO_PASSWORD);
 
   const created = [];
   for (const { isbn, ...book } of BOOKS) created.push(await books.books.create({ ...book, isbn: isbn13(isbn), language: 'en' }));
