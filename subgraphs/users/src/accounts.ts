@@ -193,19 +193,16 @@ export class AccountService {
       const reason = err instanceof Error ? err.message : String(err);
       throw new Error(`The first admin account (SHELFWISE_ADMIN_EMAIL / SHELFWISE_ADMIN_PASSWORD) is not acceptable: ${reason}`);
     }
-    if (admin.password === DEFAULT_ADMIN_PASSWORD) {
-      this.logger.warn(
-        { email },
-        `the first admin account uses the default password "${DEFAULT_ADMIN_PASSWORD}": anyone who read the docs can sign in as admin; set SHELFWISE_ADMIN_PASSWORD`,
-      );
-    }
-    const existing = await this.users.findByEmail(email);
+    const existing = await this.users.findCredentials(email);
     if (existing) {
-      if (existing.role !== 'ADMIN') {
+      if (existing.user.role !== 'ADMIN') {
         this.logger.warn(
-          { email, role: existing.role },
+          { email, role: existing.user.role },
           'SHELFWISE_ADMIN_EMAIL belongs to an account that is not an admin; it was left as it is',
         );
+      } else if (await verifyPassword(DEFAULT_ADMIN_PASSWORD, existing.passwordHash)) {
+        // Also when SHELFWISE_ADMIN_PASSWORD is set now: it does not change an existing account.
+        this.warnDefaultPassword(email, admin.password !== DEFAULT_ADMIN_PASSWORD);
       }
       return false;
     }
@@ -215,8 +212,21 @@ export class AccountService {
       role: 'ADMIN',
       passwordHash: await hashPassword(admin.password),
     });
-    if (created) this.logger.info({ email }, 'created the first admin account');
+    if (created) {
+      this.logger.info({ email }, 'created the first admin account');
+      if (admin.password === DEFAULT_ADMIN_PASSWORD) this.warnDefaultPassword(email, false);
+    }
     return created;
+  }
+
+  /** The default password is public (docs/identity.md): say so loudly, without repeating it. */
+  private warnDefaultPassword(email: string, passwordSetTooLate: boolean): void {
+    this.logger.warn(
+      { email },
+      passwordSetTooLate
+        ? 'the first admin account still has the documented default password: SHELFWISE_ADMIN_PASSWORD only applies when the account is created. Delete that account from the users database and restart to create it with SHELFWISE_ADMIN_PASSWORD (docs/identity.md)'
+        : 'the first admin account has the documented default password, so anyone who read the docs can sign in as admin: set SHELFWISE_ADMIN_PASSWORD',
+    );
   }
 
   private async refuseWhenLockedOut(accountKey: string, addressKey: string | null, clientAddress: string | null): Promise<void> {

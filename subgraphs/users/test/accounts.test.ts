@@ -1,17 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   CALLER_HEADER,
   callerCredential,
   createAuthServices,
   passwordHashingStats,
-  ServiceClock,
   SESSION_INVALID_MESSAGE,
   verifyAccessToken,
   type AccessClaims,
   type AuthServices,
-  type Logger,
   type Role,
   type ServiceOptions,
   type Viewer,
@@ -27,44 +24,13 @@ import {
   TEST_REDIS_URL,
   type GraphQLResponse,
 } from '@shelfwise/testkit';
-import { pino } from 'pino';
 import { LOGIN_FAILED_MESSAGE, start, type UsersHandle } from '../src/server.js';
+import { capturingLogger, FixedClock, type LogLine } from './helpers.js';
 
 const pgOk = await hasPostgres();
 const describePg = pgOk ? describe : describe.skip;
 const redisOk = await hasRedis();
 const describeRedis = redisOk ? describe : describe.skip;
-
-/** A test clock standing still at `start` (plus whatever it is advanced by), so answers are exact. */
-class FixedClock extends ServiceClock {
-  constructor(private readonly start: Date) {
-    super(true);
-  }
-
-  override now(): Date {
-    return new Date(this.start.getTime() + this.offset);
-  }
-}
-
-interface LogLine {
-  level: number;
-  msg: string;
-  text: string;
-}
-
-/** A pino logger whose lines land in `lines` (raw text kept, to look for secrets in it). */
-function capturingLogger(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      const text = chunk.toString();
-      const parsed = JSON.parse(text) as { level: number; msg: string };
-      lines.push({ level: parsed.level, msg: parsed.msg, text });
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 interface UserFields {
   id: string;
