@@ -11,7 +11,7 @@ export type Access =
   | { kind: 'signedIn' }
   | { kind: 'role'; role: Role }
   /** The owner of the parent object (a loan's borrower, a user themselves) or `role` and above. */
-  | { kind: 'ownerOr'; role: Role; owner: (parent: never) => string | null | undefined };
+  | { kind: 'ownerOr'; role: Role; owner: (parent: never, args: never) => string | null | undefined };
 
 export const allow = {
   /** Anyone, signed in or not: catalogue data. */
@@ -22,9 +22,12 @@ export const allow = {
   librarian: { kind: 'role', role: 'LIBRARIAN' } as Access,
   /** Administrators only. */
   admin: { kind: 'role', role: 'ADMIN' } as Access,
-  /** The object's owner, or library staff. `owner` reads the owning user's id from the parent object. */
-  ownerOrLibrarian<TParent>(owner: (parent: TParent) => string | null | undefined): Access {
-    return { kind: 'ownerOr', role: 'LIBRARIAN', owner: owner as (parent: never) => string | null | undefined };
+  /**
+   * The owner, or library staff. `owner` reads the owning user's id from the parent object, or from the
+   * field's arguments for a root field such as `user(id:)`.
+   */
+  ownerOrLibrarian<TParent, TArgs = Record<string, unknown>>(owner: (parent: TParent, args: TArgs) => string | null | undefined): Access {
+    return { kind: 'ownerOr', role: 'LIBRARIAN', owner: owner as (parent: never, args: never) => string | null | undefined };
   },
 };
 
@@ -36,7 +39,7 @@ interface ViewerContext {
 }
 
 /** Throws UNAUTHENTICATED / FORBIDDEN unless `viewer` may see a field of `parent`. */
-export function checkAccess(access: Access, viewer: Viewer | null, parent: unknown): void {
+export function checkAccess(access: Access, viewer: Viewer | null, parent: unknown, args: Record<string, unknown> = {}): void {
   switch (access.kind) {
     case 'public':
       return;
@@ -49,7 +52,7 @@ export function checkAccess(access: Access, viewer: Viewer | null, parent: unkno
     case 'ownerOr': {
       const v = requireViewer(viewer);
       if (hasRole(v, access.role)) return;
-      requireSelfOrRole(v, (access.owner as (p: unknown) => string | null | undefined)(parent) ?? '', access.role);
+      requireSelfOrRole(v, (access.owner as (p: unknown, a: unknown) => string | null | undefined)(parent, args) ?? '', access.role);
       return;
     }
   }
@@ -125,7 +128,7 @@ export function withAccessRules<TResolvers extends ResolverMap>(
         ctx: ViewerContext,
         info: Parameters<GraphQLFieldResolver<unknown, ViewerContext>>[3],
       ) => {
-        checkAccess(access, ctx.viewer, parent);
+        checkAccess(access, ctx.viewer, parent, args);
         return resolve ? resolve(parent, args, ctx, info) : (parent as Record<string, unknown> | null)?.[field];
       };
     }

@@ -88,6 +88,13 @@ describe('access rules', () => {
     ).toBe(code);
   });
 
+  it('reads the owner from the arguments of a root field such as user(id:)', () => {
+    const byArgument = allow.ownerOrLibrarian<unknown, { id: string }>((_parent, args) => args.id);
+    expect(codeOf(() => checkAccess(byArgument, alice, undefined, { id: 'alice' }))).toBeUndefined();
+    expect(codeOf(() => checkAccess(byArgument, alice, undefined, { id: 'bob' }))).toBe('FORBIDDEN');
+    expect(codeOf(() => checkAccess(byArgument, lin, undefined, { id: 'bob' }))).toBeUndefined();
+  });
+
   it('checks public, signed-in, librarian and admin rules', () => {
     expect(codeOf(() => checkAccess(allow.public, null, {}))).toBeUndefined();
     expect(codeOf(() => checkAccess(allow.signedIn, null, {}))).toBe('UNAUTHENTICATED');
