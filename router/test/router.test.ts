@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { start as startBooks, typeDefs as booksTypeDefs, type BooksHandle } from '@shelfwise/books';
-import { CALLER_HEADER, callerCredential, callerTrust, createLogger, startSubgraph, type SubgraphHandle } from '@shelfwise/kit';
+import { allow, CALLER_HEADER, callerCredential, callerTrust, createLogger, startSubgraph, type SubgraphHandle } from '@shelfwise/kit';
 import { graphql } from '@shelfwise/testkit';
 import { gql } from 'graphql-tag';
 import { SERVICE_UNAVAILABLE_MESSAGE, startRouter, type RouterHandle } from '../src/server.js';
@@ -41,6 +41,7 @@ async function startRatings(scores: Map<string, number>): Promise<Ratings> {
         testScore: (book: { id: string }) => scores.get(book.id) ?? null,
       },
     },
+    access: { Book: { '*': allow.public } },
     port: 0,
     logger: createLogger('ratings'),
     context: async (req) => {

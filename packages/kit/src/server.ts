@@ -28,7 +28,7 @@ export interface StartSubgraphOptions<TContext extends BaseContext> {
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<TContext>;
   /** Who may see each field (src/resolvers/access.ts); every field of `typeDefs` needs a rule. */
-  access?: AccessRules;
+  access: AccessRules;
   /** Port to listen on; 0 picks a free one (tests). */
   port: number;
   /** Interface to bind; loopback by default. */
@@ -56,7 +56,7 @@ export async function startSubgraph<TContext extends BaseContext>(options: Start
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const resolvers = options.access ? withAccessRules(options.typeDefs, options.resolvers as Record<string, unknown>, options.access) : options.resolvers;
+  const resolvers = withAccessRules(options.typeDefs, options.resolvers as Record<string, unknown>, options.access);
   const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]);
   const server = new ApolloServer<TContext>({
     schema,

@@ -15,6 +15,7 @@ import { AccountService, DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, type Admin
 import { createContext } from './context.js';
 import { UserRepository } from './data/UserRepository.js';
 import { openUsersDatabase, type UsersDatabase } from './data/client.js';
+import { access } from './resolvers/access.js';
 import { resolvers } from './resolvers/index.js';
 
 export { AccountService, DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, type AdminAccount };
@@ -92,6 +93,7 @@ export async function start(options: UsersOptions = {}): Promise<UsersHandle> {
       name: 'users',
       typeDefs,
       resolvers,
+      access,
       port: options.port ?? 0,
       host: options.host,
       logger,
