@@ -129,7 +129,11 @@ export class CallerTrust {
     let viewer: Viewer | null = null;
     if (payload.u !== null || payload.r !== null) {
       if (typeof payload.u !== 'string' || payload.u === '' || typeof payload.r !== 'string' || !isRole(payload.r)) return null;
-      viewer = { userId: payload.u, role: payload.r, ...(typeof payload.s === 'string' && payload.s !== '' ? { sessionId: payload.s } : {}) };
+      viewer = {
+        userId: payload.u,
+        role: payload.r,
+        ...(typeof payload.s === 'string' && payload.s !== '' ? { sessionId: payload.s } : {}),
+      };
     }
     const caller: Caller = { viewer, clientAddress: typeof payload.a === 'string' ? payload.a : null };
     if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
