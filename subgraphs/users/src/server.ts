@@ -50,11 +50,9 @@ export interface UsersHandle extends SubgraphHandle {
 export function adminFromEnv(env: NodeJS.ProcessEnv = process.env): AdminAccount {
   return {
     email: getEnvOptional('SHELFWISE_ADMIN_EMAIL', env) ?? DEFAULT_ADMIN_EMAIL,
-    // Read as given (not trimmed by getEnvOptional's blank check alone): a password may contain spaces.
+    // Set and not blank (getEnvOptional), then taken as given: a password may begin or end with spaces.
     password:
-      env.SHELFWISE_ADMIN_PASSWORD !== undefined && env.SHELFWISE_ADMIN_PASSWORD.trim() !== ''
-        ? env.SHELFWISE_ADMIN_PASSWORD
-        : DEFAULT_ADMIN_PASSWORD,
+      getEnvOptional('SHELFWISE_ADMIN_PASSWORD', env) !== undefined ? (env.SHELFWISE_ADMIN_PASSWORD as string) : DEFAULT_ADMIN_PASSWORD,
   };
 }
 
