@@ -12,12 +12,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { CALLER_HEADER, CallerTrust } from '@shelfwise/kit';
 import autocannon from 'autocannon';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+if (seconds > 50 || warmup > 50)
+  throw new Error('BENCH_SECONDS and BENCH_WARMUP_SECONDS are at most 50: a router credential is valid for 60 s.');
+
+/** A router key for this run only: the direct calls carry a credential signed with it, as the router's do. */
+const trust = CallerTrust.generate();
+const credential = () => trust.sign({ viewer: null, clientAddress: null });
 
 /** One fetch to one subgraph: a page of the catalogue with scalar fields only. */
 export const QUERY = `query BenchCatalog { books(first: 10, sort: TITLE) { totalCount edges { node { id isbn title authors publishedYear } } } }`;
@@ -36,7 +43,8 @@ async function measure(url: string, duration: number): Promise<Measurement> {
     connections,
     duration,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // A fresh credential per run (the router replaces it on its side; the subgraph requires it).
+    headers: { 'content-type': 'application/json', [CALLER_HEADER]: credential() },
     body: JSON.stringify({ query: QUERY }),
   });
   return {
@@ -49,7 +57,11 @@ async function measure(url: string, duration: number): Promise<Measurement> {
 }
 
 async function checkAnswer(url: string): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [CALLER_HEADER]: credential() },
+    body: JSON.stringify({ query: QUERY }),
+  });
   const body = (await res.json()) as { data?: { books?: { edges: unknown[] } }; errors?: unknown };
   if (!res.ok || body.errors || body.data?.books?.edges.length !== 10)
     throw new Error(`${url} did not answer the benchmark query: ${JSON.stringify(body)}`);
@@ -57,7 +69,7 @@ async function checkAnswer(url: string): Promise<void> {
 
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'serve.ts')], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn' },
+  env: { ...process.env, APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn', SHELFWISE_ROUTER_PRIVATE_KEY: trust.exportPem().privateKey },
 });
 try {
   const line = await new Promise<string>((resolve, reject) => {

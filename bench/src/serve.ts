@@ -3,13 +3,16 @@
  * the books subgraph (embedded PGlite, a seeded catalogue) and the router in front of it. Prints one JSON
  * line `{ "direct": url, "router": url }` when both listen, then runs until killed.
  */
-import { createLogger, dropDatabase, getEnvOptional } from '@shelfwise/kit';
+import { configureCallerTrust, createLogger, dropDatabase, getEnvOptional } from '@shelfwise/kit';
 import { start as startBooks } from '@shelfwise/books';
 import { startRouter } from '@shelfwise/router';
 
 const BOOKS = 200;
 
 const logger = createLogger('bench', 'warn');
+// The load generator calls the subgraph directly as the router would: it holds the same router key
+// (SHELFWISE_ROUTER_PRIVATE_KEY, made by run.ts for this run) and signs its own credential.
+configureCallerTrust('router');
 // BENCH_DATABASE_URL: put the books subgraph on a real PostgreSQL (a scratch database, dropped at the
 // end) instead of the embedded PGlite, so the subgraph itself is faster and the router's share larger.
 const databaseUrl = getEnvOptional('BENCH_DATABASE_URL');
