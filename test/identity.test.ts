@@ -446,6 +446,23 @@ describe('tokens the router refuses', () => {
     );
   });
 
+  it('lets only an admin move the test clock, by a sane amount, and every service follows', async () => {
+    const before = (await graphql<{ now: string }>(url, '{ now }')).data!.now;
+    expect(codes(await graphql(url, 'mutation { advanceClock(seconds: 60) }', {}, as(bob)))).toEqual(['FORBIDDEN']);
+    expect(codes(await graphql(url, 'mutation { advanceClock(seconds: 60) }'))).toEqual(['UNAUTHENTICATED']);
+    for (const bad of [0, -5, 3650 * 86_400 + 1]) {
+      expect(codes(await graphql(url, 'mutation($s: Int!) { advanceClock(seconds: $s) }', { s: bad }, as(admin)))).toEqual([
+        'BAD_USER_INPUT',
+      ]);
+    }
+    const moved = await graphql<{ advanceClock: string }>(url, 'mutation { advanceClock(seconds: 86400) }', {}, as(admin));
+    expect(moved.errors).toBeUndefined();
+    expect(Date.parse(moved.data!.advanceClock) - Date.parse(before)).toBeGreaterThanOrEqual(86_400_000);
+    expect(platform.clock.now().getTime()).toBeGreaterThanOrEqual(Date.parse(moved.data!.advanceClock));
+    // A day later the admin's 15-minute access token has expired, as every other one has.
+    expect(codes(await graphql(url, '{ me { id } }', {}, as(admin)))).toEqual(['UNAUTHENTICATED']);
+  });
+
   it('expires access tokens after 15 minutes on the test clock', async () => {
     const fresh = await signUp('carol@example.org', 'Carol');
     expect((await graphql<{ me: { id: string } }>(url, '{ me { id } }', {}, as(fresh))).data?.me.id).toBe(fresh.user.id);

@@ -2,6 +2,7 @@ import {
   configureCallerTrust,
   createAuthServices,
   createLogger,
+  followClock,
   getEnvBool,
   keysFromEnv,
   ServiceClock,
@@ -45,6 +46,8 @@ if (!jwtKeys.publicKey && !jwtKeys.privateKey) {
   );
 }
 const clock = new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false));
+// A test clock moved by the users service (advanceClock) moves the router's too (token expiry).
+if (bus) await followClock(clock, bus);
 const auth = await createAuthServices({ redisUrl, prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise'), keys: jwtKeys, clock, logger });
 
 const router = await startRouter({

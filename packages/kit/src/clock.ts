@@ -38,3 +38,22 @@ export class ServiceClock implements Clock {
     if (this.testClockEnabled && offsetMs > this.offsetMs) this.offsetMs = offsetMs;
   }
 }
+
+/** Bus channel on which a moved test clock announces its offset to every other process. */
+export const CLOCK_CHANNEL = 'clock.advanced';
+
+/**
+ * Keeps `clock` in step with test-clock moves made in other processes (each announces its new offset on
+ * the bus). In one process every service shares one clock, so this only matters for separate processes.
+ * Does nothing for a clock that is not a test clock. Returns the unsubscribe function.
+ */
+export async function followClock(
+  clock: ServiceClock,
+  bus: { subscribe(channel: string, handler: (message: unknown) => void): Promise<() => Promise<void>> },
+): Promise<() => Promise<void>> {
+  if (!clock.isTestClock) return async () => undefined;
+  return bus.subscribe(CLOCK_CHANNEL, (message) => {
+    const offsetMs = (message as { offsetMs?: unknown } | null)?.offsetMs;
+    if (typeof offsetMs === 'number' && Number.isFinite(offsetMs)) clock.syncOffset(offsetMs);
+  });
+}

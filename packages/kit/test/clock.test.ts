@@ -64,3 +64,25 @@ describe('ServiceClock', () => {
     expect(clock.offset).toBe(0);
   });
 });
+
+describe('followClock', () => {
+  it('moves a test clock when another process announces its offset, and ignores garbage', async () => {
+    const { CLOCK_CHANNEL, followClock, InMemoryBus, ServiceClock } = await import('@shelfwise/kit');
+    const bus = new InMemoryBus();
+    const here = new ServiceClock(true);
+    const off = new ServiceClock(false);
+    const stop = await followClock(here, bus);
+    await followClock(off, bus);
+    await bus.publish(CLOCK_CHANNEL, { offsetMs: 'soon' });
+    await bus.publish(CLOCK_CHANNEL, { offsetMs: 3_600_000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(here.offset).toBe(3_600_000);
+    expect(off.offset).toBe(0);
+    // Never backwards.
+    await bus.publish(CLOCK_CHANNEL, { offsetMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(here.offset).toBe(3_600_000);
+    await stop();
+    await bus.dispose();
+  });
+});

@@ -14,6 +14,8 @@ export interface Context {
    */
   signedIn: Set<string>;
   clock: Clock;
+  /** Moves the test clock of every service (advanceClock); refuses when the test clock is off. */
+  advanceClock(seconds: number): Promise<Date>;
   users: UserRepository;
   accounts: AccountService;
   loaders: ReturnType<typeof createLoaders>;
@@ -25,13 +27,20 @@ export function createLoaders(users: UserRepository) {
   };
 }
 
-export function createContext(req: IncomingMessage, users: UserRepository, accounts: AccountService, clock: Clock): Context {
+export function createContext(
+  req: IncomingMessage,
+  users: UserRepository,
+  accounts: AccountService,
+  clock: Clock,
+  advanceClock: (seconds: number) => Promise<Date>,
+): Context {
   const caller = callerOf(req);
   return {
     viewer: caller.viewer,
     clientAddress: caller.clientAddress,
     signedIn: new Set(),
     clock,
+    advanceClock,
     users,
     accounts,
     loaders: createLoaders(users),

@@ -1,5 +1,6 @@
 import {
   configureCallerTrust,
+  followClock,
   createAuthServices,
   getEnvOptional,
   getEnvStr,
@@ -13,6 +14,8 @@ import { adminFromEnv, start } from './server.js';
 // On its own, this service answers only the router whose public key it is given.
 configureCallerTrust('subgraph');
 const options = serviceOptionsFromEnv('users');
+// A test clock moved in another process (advanceClock) moves this one too.
+await followClock(options.clock, options.bus);
 const redisUrl = getEnvOptional('REDIS_URL');
 if (!redisUrl) {
   options.logger.warn('REDIS_URL is not set: sessions live in this process only, and a router in another process cannot see them');

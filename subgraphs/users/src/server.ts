@@ -12,6 +12,7 @@ import {
 } from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
 import { AccountService, DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, type AdminAccount } from './accounts.js';
+import { advanceClock } from './clockControl.js';
 import { createContext } from './context.js';
 import { UserRepository } from './data/UserRepository.js';
 import { openUsersDatabase, type UsersDatabase } from './data/client.js';
@@ -95,7 +96,7 @@ export async function start(options: UsersOptions = {}): Promise<UsersHandle> {
       port: options.port ?? 0,
       host: options.host,
       logger,
-      context: async (req) => createContext(req, users, accounts, clock),
+      context: async (req) => createContext(req, users, accounts, clock, (seconds) => advanceClock(clock, options.bus, seconds)),
       ready: () => database.db.ping(),
       bus: options.bus,
       onStop: closeAll,

@@ -42,6 +42,12 @@ export type AuthPayload = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Moves every service's clock forward together (admins only, and only when the platform runs with
+   * SHELFWISE_TEST_CLOCK=1 — never in production), so due dates, overdue fines and hold expiry can be
+   * exercised without waiting. Returns the new time. The clock never moves back.
+   */
+  advanceClock: Scalars['DateTime']['output'];
+  /**
    * Signs in. A wrong password and an unknown email get the same UNAUTHENTICATED error. After 5 failures
    * for one email, or 20 from one address, within 15 minutes, sign-ins are refused with RATE_LIMITED until
    * the window ends (`extensions.retryAfterSeconds`).
@@ -69,6 +75,11 @@ export type Mutation = {
   setUserRole: User;
   /** Changes your own name and/or email. A taken email is refused with CONFLICT. */
   updateProfile: User;
+};
+
+
+export type MutationAdvanceClockArgs = {
+  seconds: Scalars['Int']['input'];
 };
 
 
@@ -291,8 +302,8 @@ export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -310,8 +321,8 @@ export type ResolversParentTypes = ResolversObject<{
   AuthPayload: AuthPayloadModel;
   DateTime: Scalars['DateTime']['output'];
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
   ID: Scalars['ID']['output'];
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
@@ -362,6 +373,7 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 }
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  advanceClock?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType, RequireFields<MutationAdvanceClockArgs, 'seconds'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'email' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutEverywhere?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

@@ -23,4 +23,5 @@ export const Mutation: MutationResolvers = {
   logoutEverywhere: (_parent, _args, { accounts, viewer }) => accounts.logoutEverywhere(viewer),
   updateProfile: async (_parent, { input }, ctx) => fresh(ctx, await ctx.accounts.updateProfile(ctx.viewer, input)),
   setUserRole: async (_parent, { userId, role }, ctx) => fresh(ctx, await ctx.accounts.setUserRole(ctx.viewer, userId, role)),
+  advanceClock: (_parent, { seconds }, ctx) => ctx.advanceClock(seconds),
 };
