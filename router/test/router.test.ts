@@ -228,6 +228,18 @@ describe('router in front of books and a test subgraph', () => {
     expect(callerTrust().verify(ratings.viewerHeaders[0])?.viewer).toBeNull();
   });
 
+  it('refuses a bearer token with 401 when the router has no sign-in configured, and serves anonymous callers', async () => {
+    const res = await fetch(router.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer abc.def.ghi' },
+      body: JSON.stringify({ query: BOOKS_QUERY }),
+    });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    expect((await graphql<BooksResult>(router.url, BOOKS_QUERY)).errors).toBeUndefined();
+  });
+
   it('refuses a subgraph call that does not come from the router with 401, _entities and _service included', async () => {
     for (const query of [
       '{ books { totalCount } }',

@@ -16,3 +16,4 @@ export * from './serviceDatabase.js';
 export * from './trust.js';
 export * from './auth/index.js';
 export * from './access.js';
+export * from './main.js';

@@ -14,6 +14,7 @@ import type { EventBus } from './bus.js';
 import { createErrorFormatter, ErrorCode } from './errors.js';
 import { attachCaller, CALLER_HEADER, callerTrust } from './trust.js';
 import type { Logger } from './logger.js';
+import type { ServiceOptions } from './runtime.js';
 
 export interface SubgraphHandle {
   name: string;
@@ -145,4 +146,35 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+}
+
+export interface ServeSubgraphOptions<TContext extends BaseContext> extends Omit<
+  StartSubgraphOptions<TContext>,
+  'port' | 'host' | 'ready' | 'bus' | 'onStop'
+> {
+  /** The service's options: port, bind host and bus. */
+  service: ServiceOptions;
+  /** The service's own database: readiness pings it, stop (or a failed start) closes it. */
+  database: { db: { ping(): Promise<void> }; close(): Promise<void> };
+}
+
+/**
+ * {@link startSubgraph} for a subgraph over its own database: port, host and bus from the service's
+ * options, GET /ready pinging the database, `stop()` closing it — and closing it too when serving fails.
+ */
+export async function serveSubgraph<TContext extends BaseContext>(options: ServeSubgraphOptions<TContext>): Promise<SubgraphHandle> {
+  const { service, database, ...rest } = options;
+  try {
+    return await startSubgraph({
+      ...rest,
+      port: service.port ?? 0,
+      host: service.host,
+      ready: () => database.db.ping(),
+      bus: service.bus,
+      onStop: () => database.close(),
+    });
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { createLogger, ServiceClock, serveSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
 import { createContext } from './context.js';
 import { BookRepository } from './data/BookRepository.js';
@@ -20,18 +20,15 @@ export async function start(options: ServiceOptions = {}): Promise<BooksHandle> 
   const clock = options.clock ?? new ServiceClock();
   const database = await openBooksDatabase({ ...options, logger });
   const books = new BookRepository(database.prisma);
-  const handle = await startSubgraph({
+  const handle = await serveSubgraph({
     name: 'books',
     typeDefs,
     resolvers,
     access,
-    port: options.port ?? 0,
-    host: options.host,
     logger,
+    service: options,
+    database,
     context: async (req) => createContext(req, books, clock),
-    ready: () => database.db.ping(),
-    bus: options.bus,
-    onStop: () => database.close(),
   });
   return { ...handle, database, books };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { createLogger, ServiceClock, serveSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
 import { createContext } from './context.js';
 import { LoanRepository } from './data/LoanRepository.js';
@@ -20,18 +20,15 @@ export async function start(options: ServiceOptions = {}): Promise<LoansHandle> 
   const clock = options.clock ?? new ServiceClock();
   const database = await openLoansDatabase({ ...options, logger });
   const loans = new LoanRepository(database.prisma);
-  const handle = await startSubgraph({
+  const handle = await serveSubgraph({
     name: 'loans',
     typeDefs,
     resolvers,
     access,
-    port: options.port ?? 0,
-    host: options.host,
     logger,
+    service: options,
+    database,
     context: async (req) => createContext(req, loans, clock),
-    ready: () => database.db.ping(),
-    bus: options.bus,
-    onStop: () => database.close(),
   });
   return { ...handle, database, loans };
 }

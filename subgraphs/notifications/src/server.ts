@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { createLogger, ServiceClock, serveSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
 import { createContext } from './context.js';
 import { openNotificationsDatabase, type NotificationsDatabase } from './data/client.js';
@@ -20,18 +20,15 @@ export async function start(options: ServiceOptions = {}): Promise<Notifications
   const clock = options.clock ?? new ServiceClock();
   const database = await openNotificationsDatabase({ ...options, logger });
   const notifications = new NotificationRepository(database.prisma, clock);
-  const handle = await startSubgraph({
+  const handle = await serveSubgraph({
     name: 'notifications',
     typeDefs,
     resolvers,
     access,
-    port: options.port ?? 0,
-    host: options.host,
     logger,
+    service: options,
+    database,
     context: async (req) => createContext(req, notifications, clock),
-    ready: () => database.db.ping(),
-    bus: options.bus,
-    onStop: () => database.close(),
   });
   return { ...handle, database, notifications };
 }

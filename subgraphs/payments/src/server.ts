@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { createLogger, ServiceClock, serveSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
 import { createContext } from './context.js';
 import { openPaymentsDatabase, type PaymentsDatabase } from './data/client.js';
@@ -23,18 +23,15 @@ export async function start(options: ServiceOptions = {}): Promise<PaymentsHandl
   const database = await openPaymentsDatabase({ ...options, logger });
   const fines = new FineRepository(database.prisma, clock);
   const payments = new PaymentRepository(database.prisma, clock);
-  const handle = await startSubgraph({
+  const handle = await serveSubgraph({
     name: 'payments',
     typeDefs,
     resolvers,
     access,
-    port: options.port ?? 0,
-    host: options.host,
     logger,
+    service: options,
+    database,
     context: async (req) => createContext(req, { fines, payments }, clock),
-    ready: () => database.db.ping(),
-    bus: options.bus,
-    onStop: () => database.close(),
   });
   return { ...handle, database, fines, payments };
 }

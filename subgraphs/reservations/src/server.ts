@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createLogger, ServiceClock, startSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import { createLogger, ServiceClock, serveSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
 import { createContext } from './context.js';
 import { ReservationRepository } from './data/ReservationRepository.js';
@@ -20,18 +20,15 @@ export async function start(options: ServiceOptions = {}): Promise<ReservationsH
   const clock = options.clock ?? new ServiceClock();
   const database = await openReservationsDatabase({ ...options, logger });
   const reservations = new ReservationRepository(database.prisma);
-  const handle = await startSubgraph({
+  const handle = await serveSubgraph({
     name: 'reservations',
     typeDefs,
     resolvers,
     access,
-    port: options.port ?? 0,
-    host: options.host,
     logger,
+    service: options,
+    database,
     context: async (req) => createContext(req, reservations, clock),
-    ready: () => database.db.ping(),
-    bus: options.bus,
-    onStop: () => database.close(),
   });
   return { ...handle, database, reservations };
 }

@@ -1,18 +1,18 @@
 import DataLoader from 'dataloader';
 import {
   badInput,
+  type Clock,
+  type Connection,
   decodeCursor,
   encodeCursor,
   isTimeIdKey,
-  toConnection,
-  type Clock,
-  type Connection,
+  isUuid,
   type TimeIdKey,
+  toConnection,
 } from '@shelfwise/kit';
 import type { NotificationKind, Prisma } from '../generated/prisma/client.js';
 import type { NotificationModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
-import { isUuid } from '@shelfwise/kit';
 
 /** Which notifications a user wants. */
 export interface Preferences {

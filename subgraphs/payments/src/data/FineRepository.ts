@@ -1,9 +1,8 @@
 import DataLoader from 'dataloader';
-import { badInput, type Clock } from '@shelfwise/kit';
+import { badInput, type Clock, isUuid } from '@shelfwise/kit';
 import type { FineReason, FineStatus } from '../generated/prisma/client.js';
 import type { FineModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
-import { isUuid } from '@shelfwise/kit';
 
 /** One user's fines, optionally only those in one state. */
 export interface FinesOfUser {

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
-import { appError, badInput, conflict, ErrorCode, notFound, type Clock } from '@shelfwise/kit';
+import { appError, badInput, type Clock, conflict, ErrorCode, isUuid, notFound } from '@shelfwise/kit';
 import type { FineModel, PaymentModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
-import { isUuid } from '@shelfwise/kit';
 
 export interface PaymentRequest {
   userId: string;
