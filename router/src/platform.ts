@@ -2,6 +2,7 @@ import { start as startBooks } from '@shelfwise/books';
 import {
   createAuthServices,
   InMemoryBus,
+  MutableSubgraphDirectory,
   RedisBus,
   ServiceClock,
   SUBGRAPH_NAMES,
@@ -91,8 +92,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     if (ownsAuth) await auth.dispose();
   };
 
+  // Internal calls between subgraphs go to the ports chosen below, filled in as each one starts.
+  const directory = new MutableSubgraphDirectory();
   const started = await Promise.allSettled(
-    SUBGRAPH_NAMES.map((name) => {
+    SUBGRAPH_NAMES.map(async (name) => {
       // Only the users subgraph signs people in; it gets the platform's identity services.
       const serviceOptions: ServiceOptions & { auth?: AuthServices } = {
         port: 0,
@@ -100,9 +103,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...options.subgraphs?.[name],
         bus,
         clock,
+        services: directory,
         ...(name === 'users' ? { auth } : {}),
       };
-      return STARTERS[name](serviceOptions);
+      const handle = await STARTERS[name](serviceOptions);
+      directory.set(name, handle.url);
+      return handle;
     }),
   );
   const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

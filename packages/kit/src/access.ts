@@ -1,4 +1,5 @@
 import { Kind, parse, type DocumentNode, type GraphQLFieldResolver } from 'graphql';
+import { forbidden } from './errors.js';
 import { hasRole, requireRole, requireSelfOrRole, requireViewer, type Role, type Viewer } from './viewer.js';
 
 /**
@@ -10,6 +11,8 @@ export type Access =
   | { kind: 'public' }
   | { kind: 'signedIn' }
   | { kind: 'role'; role: Role }
+  /** Another Shelfwise service on an internal call (service credential); never an end user. */
+  | { kind: 'service' }
   /** The owner of the parent object (a loan's borrower, a user themselves) or `role` and above. */
   | { kind: 'ownerOr'; role: Role; owner: (parent: never, args: never) => string | null | undefined };
 
@@ -22,6 +25,12 @@ export const allow = {
   librarian: { kind: 'role', role: 'LIBRARIAN' } as Access,
   /** Administrators only. */
   admin: { kind: 'role', role: 'ADMIN' } as Access,
+  /**
+   * Internal operations (`@inaccessible` fields) that only other subgraphs call, with a service
+   * credential. The router never routes to them; a user's credential sent straight to the subgraph is
+   * refused too.
+   */
+  service: { kind: 'service' } as Access,
   /**
    * The owner, or library staff. `owner` reads the owning user's id from the parent object, or from the
    * field's arguments for a root field such as `user(id:)`.
@@ -36,12 +45,23 @@ export type AccessRules = Record<string, Record<string, Access>>;
 
 interface ViewerContext {
   viewer: Viewer | null;
+  /** The calling service on an internal call (see `serviceOf` in trust.ts); absent otherwise. */
+  service?: string | null;
 }
 
-/** Throws UNAUTHENTICATED / FORBIDDEN unless `viewer` may see a field of `parent`. */
-export function checkAccess(access: Access, viewer: Viewer | null, parent: unknown, args: Record<string, unknown> = {}): void {
+/** Throws UNAUTHENTICATED / FORBIDDEN unless `viewer` (or the calling `service`) may see a field of `parent`. */
+export function checkAccess(
+  access: Access,
+  viewer: Viewer | null,
+  parent: unknown,
+  args: Record<string, unknown> = {},
+  service: string | null = null,
+): void {
   switch (access.kind) {
     case 'public':
+      return;
+    case 'service':
+      if (!service) throw forbidden('This is an internal operation between Shelfwise services; it is not part of the public API.');
       return;
     case 'signedIn':
       requireViewer(viewer);
@@ -113,7 +133,7 @@ export function withAccessRules<TResolvers extends ResolverMap>(
       if (field === '__resolveReference') {
         const resolve = original.__resolveReference as ((ref: unknown, ctx: ViewerContext, info: unknown) => unknown) | undefined;
         out.__resolveReference = async (ref: unknown, ctx: ViewerContext, info: unknown) => {
-          if (access.kind !== 'ownerOr') checkAccess(access, ctx.viewer, ref);
+          if (access.kind !== 'ownerOr') checkAccess(access, ctx.viewer, ref, {}, ctx.service ?? null);
           else requireViewer(ctx.viewer);
           const entity = await (resolve ? resolve(ref, ctx, info) : ref);
           if (entity && access.kind === 'ownerOr') checkAccess(access, ctx.viewer, entity);
@@ -128,7 +148,7 @@ export function withAccessRules<TResolvers extends ResolverMap>(
         ctx: ViewerContext,
         info: Parameters<GraphQLFieldResolver<unknown, ViewerContext>>[3],
       ) => {
-        checkAccess(access, ctx.viewer, parent, args);
+        checkAccess(access, ctx.viewer, parent, args, ctx.service ?? null);
         return resolve ? resolve(parent, args, ctx, info) : (parent as Record<string, unknown> | null)?.[field];
       };
     }

@@ -14,6 +14,7 @@ export * from './scalars.js';
 export * from './ids.js';
 export * from './serviceDatabase.js';
 export * from './trust.js';
+export * from './serviceClient.js';
 export * from './auth/index.js';
 export * from './access.js';
 export * from './main.js';

@@ -2,7 +2,7 @@ import { followClock } from './clock.js';
 import { serviceOptionsFromEnv, type ServiceOptions } from './runtime.js';
 import { stopOnSignals } from './server.js';
 import type { SubgraphName } from './services.js';
-import { configureCallerTrust } from './trust.js';
+import { configureCallerTrust, configureServiceTrust } from './trust.js';
 
 /**
  * The whole of a subgraph's src/index.ts when it runs on its own: trust only the router whose key it is
@@ -14,6 +14,7 @@ export async function runSubgraph<THandle extends { stop(): Promise<void> }>(
   start: (options: ServiceOptions) => Promise<THandle>,
 ): Promise<THandle> {
   configureCallerTrust('subgraph');
+  configureServiceTrust();
   const options = serviceOptionsFromEnv(name);
   await followClock(options.clock, options.bus);
   const handle = await start(options);

@@ -4,6 +4,7 @@ import { createBus, type EventBus } from './bus.js';
 import { ServiceClock } from './clock.js';
 import { getEnvBool, getEnvNum, getEnvOptional, getEnvStr } from './env.js';
 import { createLogger, type Logger } from './logger.js';
+import { subgraphDirectoryFromEnv, type SubgraphDirectory } from './serviceClient.js';
 import { subgraphInfo, type SubgraphName } from './services.js';
 
 /** The repository root (packages/kit/src → ../../..). */
@@ -35,6 +36,8 @@ export interface ServiceOptions {
   bus?: EventBus;
   clock?: ServiceClock;
   logger?: Logger;
+  /** Where the other subgraphs answer internal calls (default: SHELFWISE_<NAME>_URL or the local ports). */
+  services?: SubgraphDirectory;
 }
 
 /**
@@ -45,7 +48,7 @@ export function serviceOptionsFromEnv(
   name: SubgraphName,
   env: NodeJS.ProcessEnv = process.env,
   shared: { bus?: EventBus; clock?: ServiceClock } = {},
-): Required<Pick<ServiceOptions, 'port' | 'host' | 'bus' | 'clock' | 'logger'>> & ServiceOptions {
+): Required<Pick<ServiceOptions, 'port' | 'host' | 'bus' | 'clock' | 'logger' | 'services'>> & ServiceOptions {
   const logger = createLogger(name);
   const databaseUrl = getEnvOptional('DATABASE_URL', env);
   return {
@@ -58,5 +61,6 @@ export function serviceOptionsFromEnv(
       createBus({ redisUrl: getEnvOptional('REDIS_URL', env), prefix: getEnvStr('SHELFWISE_REDIS_PREFIX', 'shelfwise', env), logger }),
     clock: shared.clock ?? new ServiceClock(getEnvBool('SHELFWISE_TEST_CLOCK', false, env)),
     logger,
+    services: subgraphDirectoryFromEnv(env),
   };
 }

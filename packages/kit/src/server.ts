@@ -12,7 +12,7 @@ import type { DocumentNode } from 'graphql';
 import { withAccessRules, type AccessRules } from './access.js';
 import type { EventBus } from './bus.js';
 import { createErrorFormatter, ErrorCode } from './errors.js';
-import { attachCaller, CALLER_HEADER, callerTrust } from './trust.js';
+import { attachCaller, CALLER_HEADER, verifyCredential } from './trust.js';
 import type { Logger } from './logger.js';
 import type { ServiceOptions } from './runtime.js';
 
@@ -84,12 +84,12 @@ export async function startSubgraph<TContext extends BaseContext>(options: Start
       res.status(503).json({ status: 'unavailable', service: options.name });
     }
   });
-  // Subgraphs do not trust the network: only a request carrying the router's signed credential reaches
-  // GraphQL (`_entities` and `_service` included); anything else is refused before any resolver runs.
-  const trust = callerTrust();
+  // Subgraphs do not trust the network: only a request carrying the router's (or, for an internal call, a
+  // service's) signed credential reaches GraphQL (`_entities` and `_service` included); anything else is
+  // refused before any resolver runs.
   app.use('/graphql', (req, res, next) => {
     const header = req.headers[CALLER_HEADER];
-    const caller = trust.verify(Array.isArray(header) ? header[0] : header);
+    const caller = verifyCredential(Array.isArray(header) ? header[0] : header);
     if (!caller) {
       res.status(401).json({
         errors: [

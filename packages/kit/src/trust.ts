@@ -11,12 +11,21 @@ import { isRole, type Viewer } from './viewer.js';
  */
 export const CALLER_HEADER = 'x-shelfwise-caller';
 
-/** Who a subgraph request is for, as the router vouches. */
+/** Who a subgraph request is for, as the router (or, for an internal call, a service) vouches. */
 export interface Caller {
   viewer: Viewer | null;
   /** The client's address as the router saw it (login throttling); null when unknown. */
   clientAddress: string | null;
+  /**
+   * Set on a service-to-service call (e.g. `loans` asking `books` for a copy): the calling service's name,
+   * vouched for by the service key. Only such callers pass `allow.service` rules, which guard the
+   * `@inaccessible` internal operations that never appear in the public graph.
+   */
+  service?: string | null;
 }
+
+/** What a key vouches for: end users through the router, or services calling each other. */
+export type TrustPurpose = 'router' | 'service';
 
 /** How long a credential is valid; the router reuses one per caller for half of it. */
 const LIFETIME_MS = 60_000;
@@ -28,18 +37,20 @@ interface Payload {
   r: string | null;
   s?: string | null;
   a: string | null;
+  /** The calling service (service credentials only). */
+  v?: string;
   iat: number;
   exp: number;
 }
 
-function parseKey(text: string, kind: 'private' | 'public'): KeyObject {
+function parseKey(text: string, kind: 'private' | 'public', purpose: TrustPurpose): KeyObject {
   const trimmed = text.trim();
   const input = trimmed.startsWith('{') ? { key: JSON.parse(trimmed) as Record<string, unknown>, format: 'jwk' as const } : trimmed;
   const key =
     kind === 'private'
       ? createPrivateKey(input as Parameters<typeof createPrivateKey>[0])
       : createPublicKey(input as Parameters<typeof createPublicKey>[0]);
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`The router ${kind} key must be an Ed25519 key.`);
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`The ${purpose} ${kind} key must be an Ed25519 key.`);
   return key;
 }
 
@@ -52,23 +63,28 @@ export class CallerTrust {
   private readonly signed = new Map<string, { token: string; issuedAt: number; reuseUntil: number }>();
   private readonly verified = new Map<string, { caller: Caller; exp: number }>();
 
+  /**
+   * `purpose` keeps the two kinds of credential apart: a router key never vouches for a service (a
+   * credential it signed with a service claim is refused), and a service key never vouches for a user.
+   */
   constructor(
     private readonly publicKey: KeyObject,
     private readonly privateKey?: KeyObject,
+    readonly purpose: TrustPurpose = 'router',
   ) {}
 
   /** A fresh Ed25519 pair (the embedded default and tests: everything runs in one process). */
-  static generate(): CallerTrust {
+  static generate(purpose: TrustPurpose = 'router'): CallerTrust {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    return new CallerTrust(publicKey, privateKey);
+    return new CallerTrust(publicKey, privateKey, purpose);
   }
 
-  /** From PEM or JWK text: the router needs the private key, a subgraph only the public one. */
-  static fromKeys(keys: { privateKey?: string; publicKey?: string }): CallerTrust {
-    const privateKey = keys.privateKey ? parseKey(keys.privateKey, 'private') : undefined;
-    const publicKey = keys.publicKey ? parseKey(keys.publicKey, 'public') : privateKey ? createPublicKey(privateKey) : undefined;
-    if (!publicKey) throw new Error('A router public or private key is required.');
-    return new CallerTrust(publicKey, privateKey);
+  /** From PEM or JWK text: the signer needs the private key, a verifier only the public one. */
+  static fromKeys(keys: { privateKey?: string; publicKey?: string }, purpose: TrustPurpose = 'router'): CallerTrust {
+    const privateKey = keys.privateKey ? parseKey(keys.privateKey, 'private', purpose) : undefined;
+    const publicKey = keys.publicKey ? parseKey(keys.publicKey, 'public', purpose) : privateKey ? createPublicKey(privateKey) : undefined;
+    if (!publicKey) throw new Error(`A ${purpose} public or private key is required.`);
+    return new CallerTrust(publicKey, privateKey, purpose);
   }
 
   get canSign(): boolean {
@@ -84,8 +100,13 @@ export class CallerTrust {
   }
 
   sign(caller: Caller, nowMs = Date.now()): string {
-    if (!this.privateKey) throw new Error('This process holds no router private key, so it cannot vouch for callers.');
-    const cacheKey = `${caller.viewer?.userId ?? ''};${caller.viewer?.role ?? ''};${caller.viewer?.sessionId ?? ''};${caller.clientAddress ?? ''}`;
+    if (!this.privateKey) throw new Error(`This process holds no ${this.purpose} private key, so it cannot vouch for callers.`);
+    const service = caller.service ?? null;
+    if ((this.purpose === 'service') !== (service !== null))
+      throw new Error(
+        this.purpose === 'service' ? 'A service credential names its service.' : 'The router key does not vouch for services.',
+      );
+    const cacheKey = `${caller.viewer?.userId ?? ''};${caller.viewer?.role ?? ''};${caller.viewer?.sessionId ?? ''};${caller.clientAddress ?? ''};${service ?? ''}`;
     const cached = this.signed.get(cacheKey);
     if (cached && cached.issuedAt <= nowMs && cached.reuseUntil > nowMs) return cached.token;
     const payload: Payload = {
@@ -93,6 +114,7 @@ export class CallerTrust {
       r: caller.viewer?.role ?? null,
       s: caller.viewer?.sessionId ?? null,
       a: caller.clientAddress,
+      ...(service !== null ? { v: service } : {}),
       iat: nowMs,
       exp: nowMs + LIFETIME_MS,
     };
@@ -126,6 +148,9 @@ export class CallerTrust {
     }
     if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp <= nowMs || payload.iat > nowMs + 5_000)
       return null;
+    // A router credential never names a service; a service credential always does.
+    const service = payload.v;
+    if (this.purpose === 'router' ? service !== undefined : typeof service !== 'string' || service === '') return null;
     let viewer: Viewer | null = null;
     if (payload.u !== null || payload.r !== null) {
       if (typeof payload.u !== 'string' || payload.u === '' || typeof payload.r !== 'string' || !isRole(payload.r)) return null;
@@ -135,7 +160,11 @@ export class CallerTrust {
         ...(typeof payload.s === 'string' && payload.s !== '' ? { sessionId: payload.s } : {}),
       };
     }
-    const caller: Caller = { viewer, clientAddress: typeof payload.a === 'string' ? payload.a : null };
+    const caller: Caller = {
+      viewer,
+      clientAddress: typeof payload.a === 'string' ? payload.a : null,
+      ...(service !== undefined ? { service } : {}),
+    };
     if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
     this.verified.set(token, { caller, exp: payload.exp });
     return caller;
@@ -181,6 +210,53 @@ export function configureCallerTrust(role: 'router' | 'subgraph', env: NodeJS.Pr
   return trust;
 }
 
+let processServiceTrust: CallerTrust | undefined;
+
+/**
+ * The process's service trust (internal calls between subgraphs): configured by
+ * {@link configureServiceTrust}, otherwise generated for this process like {@link callerTrust}.
+ */
+export function serviceTrust(): CallerTrust {
+  processServiceTrust ??= CallerTrust.generate('service');
+  return processServiceTrust;
+}
+
+export function setServiceTrust(trust: CallerTrust): void {
+  if (trust.purpose !== 'service') throw new Error('setServiceTrust needs a service-purpose CallerTrust.');
+  processServiceTrust = trust;
+}
+
+/**
+ * For a subgraph running in its own process: SHELFWISE_SERVICE_PRIVATE_KEY lets it call other subgraphs'
+ * internal operations (and answer them); SHELFWISE_SERVICE_PUBLIC_KEY alone lets it answer them. Services
+ * that make internal calls (loans, reservations…) need the private key.
+ */
+export function configureServiceTrust(env: NodeJS.ProcessEnv = process.env): CallerTrust {
+  const privateKey = getEnvOptional('SHELFWISE_SERVICE_PRIVATE_KEY', env);
+  const publicKey = getEnvOptional('SHELFWISE_SERVICE_PUBLIC_KEY', env);
+  if (!privateKey && !publicKey) {
+    throw new Error(
+      'SHELFWISE_SERVICE_PRIVATE_KEY is not set: subgraphs in separate processes need a shared service key to call each other. Run `npm run keys`.',
+    );
+  }
+  const trust = CallerTrust.fromKeys({ privateKey, publicKey }, 'service');
+  setServiceTrust(trust);
+  return trust;
+}
+
+/** The credential a service sends on an internal call to another subgraph. */
+export function serviceCredential(service: string): string {
+  return serviceTrust().sign({ viewer: null, clientAddress: null, service });
+}
+
+/**
+ * The caller a subgraph request's credential vouches for: a user through the router, or a service.
+ * Null when neither key vouches for it.
+ */
+export function verifyCredential(token: string | undefined): Caller | null {
+  return callerTrust().verify(token) ?? serviceTrust().verify(token);
+}
+
 /** The credential the router sends for `viewer` (tests use it to call subgraphs directly). */
 export function callerCredential(viewer: Viewer | null, clientAddress: string | null = null): string {
   return callerTrust().sign({ viewer, clientAddress });
@@ -196,6 +272,11 @@ export function attachCaller(req: IncomingMessage, caller: Caller): void {
 /** The verified caller of a request; anonymous when none was attached. */
 export function callerOf(req: IncomingMessage): Caller {
   return requestCallers.get(req) ?? { viewer: null, clientAddress: null };
+}
+
+/** The service making an internal call, or null for a call through the router. */
+export function serviceOf(req: IncomingMessage): string | null {
+  return callerOf(req).service ?? null;
 }
 
 /** The verified viewer of a request, for a subgraph's context. */

@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
+import { serviceOf, viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { BookRepository } from './data/BookRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
 export interface Context {
   viewer: Viewer | null;
+  /** The calling subgraph on an internal call (service credential); null through the router. */
+  service: string | null;
   clock: Clock;
   books: BookRepository;
   loaders: ReturnType<typeof createLoaders>;
@@ -20,5 +22,5 @@ export function createLoaders(books: BookRepository) {
 }
 
 export function createContext(req: IncomingMessage, books: BookRepository, clock: Clock): Context {
-  return { viewer: viewerOf(req), clock, books, loaders: createLoaders(books) };
+  return { viewer: viewerOf(req), service: serviceOf(req), clock, books, loaders: createLoaders(books) };
 }

@@ -17,6 +17,40 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** What a librarian enters to add a title to the catalogue. */
+export type AddBookInput = {
+  /** At least one author, in title-page order. */
+  authors: Array<Scalars['String']['input']>;
+  /** How many copies to create now, each with its own barcode (0–100, default 1). */
+  copies?: InputMaybe<Scalars['Int']['input']>;
+  /** Plain-text description (at most 5,000 characters). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Subject genres (optional). */
+  genres?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** ISBN-10 or ISBN-13, with or without hyphens; the check digit must be valid. Stored as ISBN-13. */
+  isbn: Scalars['String']['input'];
+  /** ISO 639-1 language code (default `en`). */
+  language?: InputMaybe<Scalars['String']['input']>;
+  /** Year of publication, when known. */
+  publishedYear?: InputMaybe<Scalars['Int']['input']>;
+  /** Title as printed (required, at most 500 characters). */
+  title: Scalars['String']['input'];
+};
+
+/** What circulation asks for when it lends a copy (internal). */
+export type AllocateForLoanInput = {
+  /** …or exactly this copy (the circulation desk). */
+  barcode?: InputMaybe<Scalars['String']['input']>;
+  /** Any free copy of this book (patron self-service)… */
+  bookId?: InputMaybe<Scalars['ID']['input']>;
+  /** The loan being recorded: the idempotency key (the same loan id twice gets the same copy). */
+  loanId: Scalars['ID']['input'];
+  /** The patron's READY hold, whose hold-shelf copy this loan takes. */
+  reservationId?: InputMaybe<Scalars['ID']['input']>;
+  /** The borrowing patron. */
+  userId: Scalars['ID']['input'];
+};
+
 /** A title in the catalogue. Copies are the physical items that patrons borrow. */
 export type Book = {
   __typename?: 'Book';
@@ -41,6 +75,19 @@ export type Book = {
   /** Title as printed. */
   title: Scalars['String']['output'];
   /** Copies the library owns that are not withdrawn (available, on loan, on the hold shelf or lost). */
+  totalCopies: Scalars['Int']['output'];
+};
+
+/** How many copies of a book are on the shelf now: pushed live to `bookAvailabilityChanged` subscribers. */
+export type BookAvailability = {
+  __typename?: 'BookAvailability';
+  /** Copies on the shelf that anyone may borrow now. */
+  availableCopies: Scalars['Int']['output'];
+  /** The book itself (null if it was removed from the catalogue). */
+  book?: Maybe<Book>;
+  /** The book whose availability changed. */
+  bookId: Scalars['ID']['output'];
+  /** Copies the library owns that are not withdrawn. */
   totalCopies: Scalars['Int']['output'];
 };
 
@@ -141,6 +188,103 @@ export type FacetCount = {
   value: Scalars['String']['output'];
 };
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Adds a book with `copies` new copies (librarian). CONFLICT names the existing book when the ISBN is taken. */
+  addBook: Book;
+  /** Adds `count` new copies (1–100) with fresh barcodes (librarian); waiting holds are served from them first. */
+  addCopies: Book;
+  /** Internal (reservations): puts a free copy on the hold shelf for a reservation, keyed by its id; null when none is free. */
+  allocateCopyForHold?: Maybe<Copy>;
+  /** Internal (loans): lends a free copy for a loan, keyed by the loan id. BOOK_UNAVAILABLE when none is free for this patron. */
+  allocateCopyForLoan: Copy;
+  /** Internal (loans): undoes an allocation whose loan could not be recorded; the copy goes back where it was. */
+  cancelLoanAllocation: Scalars['Boolean']['output'];
+  /**
+   * Internal (loans): the copy of this loan comes back. With `handToReservationId` it goes to the hold shelf
+   * for that reservation, otherwise back on the shelf. Repeating it returns the same copy.
+   */
+  checkInLoanCopy: Copy;
+  /** Records a copy as lost (librarian). A copy on loan can be marked lost; it then stays out of circulation. */
+  markCopyLost: Copy;
+  /**
+   * Internal (reservations): a READY hold ended (expired or cancelled). Its copy goes to `handToReservationId`'s
+   * hold when given, otherwise back on the shelf. Null when the reservation held no copy.
+   */
+  releaseHoldCopy?: Maybe<Copy>;
+  /**
+   * Removes a book from the catalogue (librarian): its copies are withdrawn and it no longer appears in
+   * searches, but loans and reviews keep pointing at it. Refused (CONFLICT) while a copy is on loan or on the
+   * hold shelf.
+   */
+  removeBook: Scalars['Boolean']['output'];
+  /** Edits a book's details (librarian). */
+  updateBook: Book;
+  /** Takes one copy out of circulation for good (librarian). Refused (CONFLICT) while it is on loan or on the hold shelf. */
+  withdrawCopy: Copy;
+};
+
+
+export type MutationAddBookArgs = {
+  input: AddBookInput;
+};
+
+
+export type MutationAddCopiesArgs = {
+  bookId: Scalars['ID']['input'];
+  count: Scalars['Int']['input'];
+};
+
+
+export type MutationAllocateCopyForHoldArgs = {
+  bookId: Scalars['ID']['input'];
+  reservationId: Scalars['ID']['input'];
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type MutationAllocateCopyForLoanArgs = {
+  input: AllocateForLoanInput;
+};
+
+
+export type MutationCancelLoanAllocationArgs = {
+  loanId: Scalars['ID']['input'];
+};
+
+
+export type MutationCheckInLoanCopyArgs = {
+  handToReservationId?: InputMaybe<Scalars['ID']['input']>;
+  loanId: Scalars['ID']['input'];
+};
+
+
+export type MutationMarkCopyLostArgs = {
+  copyId: Scalars['ID']['input'];
+};
+
+
+export type MutationReleaseHoldCopyArgs = {
+  handToReservationId?: InputMaybe<Scalars['ID']['input']>;
+  reservationId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveBookArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateBookArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateBookInput;
+};
+
+
+export type MutationWithdrawCopyArgs = {
+  copyId: Scalars['ID']['input'];
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -159,6 +303,8 @@ export type Query = {
    * `first` is at most 100.
    */
   books: BookConnection;
+  /** A copy by the barcode on its label (the circulation desk); null when no copy has it. */
+  copyByBarcode?: Maybe<Copy>;
 };
 
 
@@ -173,6 +319,41 @@ export type QueryBooksArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   query?: InputMaybe<Scalars['String']['input']>;
   sort?: InputMaybe<BookSort>;
+};
+
+
+export type QueryCopyByBarcodeArgs = {
+  barcode: Scalars['String']['input'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Live availability of the given books (1–100 ids): an event each time a copy is lent, returned, put on or
+   * taken off the hold shelf, added or withdrawn. Served by the router over graphql-ws.
+   */
+  bookAvailabilityChanged: BookAvailability;
+};
+
+
+export type SubscriptionBookAvailabilityChangedArgs = {
+  bookIds: Array<Scalars['ID']['input']>;
+};
+
+/** Changes to a book; fields left out stay as they are. The ISBN cannot change (add a new book instead). */
+export type UpdateBookInput = {
+  /** New author list (at least one). */
+  authors?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** New description (null clears it). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** New genre list. */
+  genres?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** New language code. */
+  language?: InputMaybe<Scalars['String']['input']>;
+  /** New publication year (null clears it). */
+  publishedYear?: InputMaybe<Scalars['Int']['input']>;
+  /** New title. */
+  title?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -274,9 +455,12 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  Book: ResolverTypeWrapper<BookModel>;
+  AddBookInput: AddBookInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AllocateForLoanInput: AllocateForLoanInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Book: ResolverTypeWrapper<BookModel>;
+  BookAvailability: ResolverTypeWrapper<Omit<BookAvailability, 'book'> & { book?: Maybe<ResolversTypes['Book']> }>;
   BookConnection: ResolverTypeWrapper<BookConnectionModel>;
   BookEdge: ResolverTypeWrapper<Omit<BookEdge, 'node'> & { node: ResolversTypes['Book'] }>;
   BookFacets: ResolverTypeWrapper<BookFacets>;
@@ -286,16 +470,22 @@ export type ResolversTypes = ResolversObject<{
   Copy: ResolverTypeWrapper<CopyModel>;
   CopyStatus: CopyStatus;
   FacetCount: ResolverTypeWrapper<FacetCount>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateBookInput: UpdateBookInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Book: BookModel;
+  AddBookInput: AddBookInput;
   Int: Scalars['Int']['output'];
+  AllocateForLoanInput: AllocateForLoanInput;
   ID: Scalars['ID']['output'];
+  Book: BookModel;
+  BookAvailability: Omit<BookAvailability, 'book'> & { book?: Maybe<ResolversParentTypes['Book']> };
   BookConnection: BookConnectionModel;
   BookEdge: Omit<BookEdge, 'node'> & { node: ResolversParentTypes['Book'] };
   BookFacets: BookFacets;
@@ -303,8 +493,11 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   Copy: CopyModel;
   FacetCount: FacetCount;
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
+  UpdateBookInput: UpdateBookInput;
   String: Scalars['String']['output'];
 }>;
 
@@ -350,6 +543,13 @@ export type BookResolvers<ContextType = Context, ParentType extends ResolversPar
   totalCopies?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type BookAvailabilityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BookAvailability'] = ResolversParentTypes['BookAvailability']> = ResolversObject<{
+  availableCopies?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  book?: Resolver<Maybe<ResolversTypes['Book']>, ParentType, ContextType>;
+  bookId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  totalCopies?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type BookConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BookConnection'] = ResolversParentTypes['BookConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['BookEdge']>, ParentType, ContextType>;
   facets?: Resolver<ResolversTypes['BookFacets'], ParentType, ContextType>;
@@ -381,6 +581,20 @@ export type FacetCountResolvers<ContextType = Context, ParentType extends Resolv
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  addBook?: Resolver<ResolversTypes['Book'], ParentType, ContextType, RequireFields<MutationAddBookArgs, 'input'>>;
+  addCopies?: Resolver<ResolversTypes['Book'], ParentType, ContextType, RequireFields<MutationAddCopiesArgs, 'bookId' | 'count'>>;
+  allocateCopyForHold?: Resolver<Maybe<ResolversTypes['Copy']>, ParentType, ContextType, RequireFields<MutationAllocateCopyForHoldArgs, 'bookId' | 'reservationId'>>;
+  allocateCopyForLoan?: Resolver<ResolversTypes['Copy'], ParentType, ContextType, RequireFields<MutationAllocateCopyForLoanArgs, 'input'>>;
+  cancelLoanAllocation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationCancelLoanAllocationArgs, 'loanId'>>;
+  checkInLoanCopy?: Resolver<ResolversTypes['Copy'], ParentType, ContextType, RequireFields<MutationCheckInLoanCopyArgs, 'loanId'>>;
+  markCopyLost?: Resolver<ResolversTypes['Copy'], ParentType, ContextType, RequireFields<MutationMarkCopyLostArgs, 'copyId'>>;
+  releaseHoldCopy?: Resolver<Maybe<ResolversTypes['Copy']>, ParentType, ContextType, RequireFields<MutationReleaseHoldCopyArgs, 'reservationId'>>;
+  removeBook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveBookArgs, 'id'>>;
+  updateBook?: Resolver<ResolversTypes['Book'], ParentType, ContextType, RequireFields<MutationUpdateBookArgs, 'id' | 'input'>>;
+  withdrawCopy?: Resolver<ResolversTypes['Copy'], ParentType, ContextType, RequireFields<MutationWithdrawCopyArgs, 'copyId'>>;
+}>;
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -389,17 +603,25 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   book?: Resolver<Maybe<ResolversTypes['Book']>, ParentType, ContextType, RequireFields<QueryBookArgs, 'id'>>;
   books?: Resolver<ResolversTypes['BookConnection'], ParentType, ContextType, Partial<QueryBooksArgs>>;
+  copyByBarcode?: Resolver<Maybe<ResolversTypes['Copy']>, ParentType, ContextType, RequireFields<QueryCopyByBarcodeArgs, 'barcode'>>;
+}>;
+
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  bookAvailabilityChanged?: SubscriptionResolver<ResolversTypes['BookAvailability'], "bookAvailabilityChanged", ParentType, ContextType, RequireFields<SubscriptionBookAvailabilityChangedArgs, 'bookIds'>>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
   Book?: BookResolvers<ContextType>;
+  BookAvailability?: BookAvailabilityResolvers<ContextType>;
   BookConnection?: BookConnectionResolvers<ContextType>;
   BookEdge?: BookEdgeResolvers<ContextType>;
   BookFacets?: BookFacetsResolvers<ContextType>;
   Copy?: CopyResolvers<ContextType>;
   FacetCount?: FacetCountResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{

@@ -10,7 +10,25 @@ export const access: AccessRules = {
   Query: {
     book: allow.public,
     books: allow.public,
+    copyByBarcode: allow.public,
   },
+  Mutation: {
+    addBook: allow.librarian,
+    updateBook: allow.librarian,
+    removeBook: allow.librarian,
+    addCopies: allow.librarian,
+    withdrawCopy: allow.librarian,
+    markCopyLost: allow.librarian,
+    // Internal operations (@inaccessible): only other subgraphs, with a service credential.
+    allocateCopyForLoan: allow.service,
+    cancelLoanAllocation: allow.service,
+    checkInLoanCopy: allow.service,
+    allocateCopyForHold: allow.service,
+    releaseHoldCopy: allow.service,
+  },
+  // Availability is catalogue data (API.md: `bookAvailabilityChanged` is public).
+  Subscription: { bookAvailabilityChanged: allow.public },
+  BookAvailability: { '*': allow.public },
   Book: { '*': allow.public },
   Copy: { '*': allow.public },
   // Pages and facets carry nothing personal: the catalogue search that returns them is public.
