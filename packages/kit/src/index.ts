@@ -15,6 +15,7 @@ export * from './ids.js';
 export * from './serviceDatabase.js';
 export * from './trust.js';
 export * from './serviceClient.js';
+export * from './events.js';
 export * from './auth/index.js';
 export * from './access.js';
 export * from './main.js';
