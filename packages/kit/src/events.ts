@@ -23,3 +23,45 @@ export function isBookAvailabilityEvent(value: unknown): value is BookAvailabili
     typeof v.bookId === 'string' && typeof v.availableCopies === 'number' && typeof v.totalCopies === 'number' && typeof v.at === 'string'
   );
 }
+
+/**
+ * Domain events about a person (their loan is due, their hold is ready, a fine was assessed) that the
+ * notifications service turns into inbox entries and live pushes. Every emitter publishes them on this one
+ * channel with this envelope; `id` is unique per event so consumers deduplicate redeliveries.
+ */
+export const DOMAIN_EVENTS_CHANNEL = 'events.domain';
+
+export const DOMAIN_EVENT_TYPES = ['DUE_SOON', 'OVERDUE', 'RESERVATION_READY', 'RESERVATION_EXPIRED', 'FINE_ASSESSED'] as const;
+export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
+
+export interface DomainEvent {
+  /** Unique per event (a UUID, or a deterministic key such as `DUE_SOON:<loanId>`), for deduplication. */
+  id: string;
+  type: DomainEventType;
+  /** The person the event is about (the notification's recipient). */
+  userId: string;
+  /** When it happened, ISO-8601 (service clock). */
+  occurredAt: string;
+  /** The service that emitted it. */
+  source: string;
+  /** Ids of what it is about, when relevant. */
+  bookId?: string | null;
+  loanId?: string | null;
+  reservationId?: string | null;
+  fineId?: string | null;
+  /** Extra facts for the message (due date, amount in cents, pickup deadline…), JSON-safe values only. */
+  data?: Record<string, string | number | boolean | null>;
+}
+
+export function isDomainEvent(value: unknown): value is DomainEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.id === 'string' &&
+    typeof v.type === 'string' &&
+    (DOMAIN_EVENT_TYPES as readonly string[]).includes(v.type) &&
+    typeof v.userId === 'string' &&
+    typeof v.occurredAt === 'string' &&
+    typeof v.source === 'string'
+  );
+}
