@@ -31,6 +31,16 @@ export function isBookAvailabilityEvent(value: unknown): value is BookAvailabili
  */
 export const DOMAIN_EVENTS_CHANNEL = 'events.domain';
 
+/**
+ * How far ahead loans announces a due date. Patrons choose how many days before (1–7, default 2) they
+ * want the reminder, which only the notifications service knows, so loans' scanner emits DUE_SOON for an
+ * active loan once for each whole day left from this many days before the due date — id
+ * `DUE_SOON:<loanId>:<daysLeft>`, data `{ dueAt, daysLeft }` — and notifications keeps the first one
+ * whose daysLeft is within the patron's preference, once per loan. OVERDUE is emitted once per loan
+ * (id `OVERDUE:<loanId>`, data `{ dueAt }`).
+ */
+export const DUE_SOON_MAX_DAYS = 7;
+
 export const DOMAIN_EVENT_TYPES = ['DUE_SOON', 'OVERDUE', 'RESERVATION_READY', 'RESERVATION_EXPIRED', 'FINE_ASSESSED'] as const;
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 
