@@ -75,3 +75,37 @@ export function isDomainEvent(value: unknown): value is DomainEvent {
     typeof v.source === 'string'
   );
 }
+
+/**
+ * Facts in a DomainEvent's `data` that the notifications service puts in its message text when present
+ * (it never calls other services for them): `bookTitle` (or `title`), `dueAt` and `daysLeft` (DUE_SOON,
+ * OVERDUE), `pickupBy` (RESERVATION_READY, RESERVATION_EXPIRED), `amountCents`, `currency` (an ISO 4217
+ * code such as `USD`) and `reason` (a FineReason) for FINE_ASSESSED.
+ *
+ * Published by notifications once a notification is stored (after its transaction commits), so the
+ * router can push it to its recipient's `notificationReceived` subscribers. The message carries no text:
+ * the router resolves the Notification (an entity keyed by id) through the gateway with the recipient's
+ * own permissions. At-most-once: a subscriber that missed it finds it in `User.notifications`.
+ */
+export const NOTIFICATION_CHANNEL = 'notifications.created';
+
+export interface NotificationCreatedEvent {
+  /** The recipient: only their sockets may receive it. */
+  userId: string;
+  notificationId: string;
+  kind: DomainEventType;
+  /** When it was stored, ISO-8601 (service clock). */
+  at: string;
+}
+
+export function isNotificationCreatedEvent(value: unknown): value is NotificationCreatedEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.userId === 'string' &&
+    typeof v.notificationId === 'string' &&
+    typeof v.kind === 'string' &&
+    (DOMAIN_EVENT_TYPES as readonly string[]).includes(v.kind) &&
+    typeof v.at === 'string'
+  );
+}
