@@ -109,3 +109,41 @@ export function isNotificationCreatedEvent(value: unknown): value is Notificatio
     typeof v.at === 'string'
   );
 }
+
+/**
+ * Published by payments once per fine it records: an overdue fine on return (at most once per loan) or a
+ * fine a librarian assessed. Notifications tell the patron (FINE_ASSESSED).
+ */
+export const FINE_ASSESSED_CHANNEL = 'payments.fineAssessed';
+
+export interface FineAssessedEvent {
+  fineId: string;
+  /** The patron who owes it. */
+  userId: string;
+  /** The loan it was assessed for, when there is one. */
+  loanId: string | null;
+  /** The book of that loan, when the assessor named it (overdue fines always do). */
+  bookId: string | null;
+  /** Whole cents, in `currency`. */
+  amountCents: number;
+  /** ISO 4217 code (SHELFWISE_CURRENCY). */
+  currency: string;
+  reason: 'OVERDUE' | 'LOST' | 'DAMAGED' | 'OTHER';
+  /** OVERDUE fines: whole days late. */
+  daysOverdue: number | null;
+  /** When it was assessed, ISO-8601 (service clock). */
+  at: string;
+}
+
+export function isFineAssessedEvent(value: unknown): value is FineAssessedEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.fineId === 'string' &&
+    typeof v.userId === 'string' &&
+    typeof v.amountCents === 'number' &&
+    typeof v.currency === 'string' &&
+    typeof v.reason === 'string' &&
+    typeof v.at === 'string'
+  );
+}
