@@ -144,6 +144,15 @@ describe('docker-compose.yml', () => {
       expect(urlVars.sort()).toEqual(SUBGRAPHS.map((s) => subgraphUrlEnvVar(s.name)).sort());
     });
 
+    it('lets every subgraph reach every other one for internal calls, with the service key', () => {
+      for (const { name: from } of SUBGRAPHS) {
+        const env = envOf(serviceNamed(from));
+        expect(env.SHELFWISE_SERVICE_PRIVATE_KEY).toMatch(/npm run keys/);
+        for (const { name } of SUBGRAPHS)
+          expect([from, name, env[subgraphUrlEnvVar(name)]]).toEqual([from, name, defaultSubgraphUrl(name, name)]);
+      }
+    });
+
     it('starts after every subgraph is healthy', () => {
       const deps = dependsOn(router());
       for (const { name } of SUBGRAPHS) expect([name, deps[name]?.condition]).toEqual([name, 'service_healthy']);
