@@ -13,8 +13,8 @@ export type Access =
   | { kind: 'role'; role: Role }
   /** Another Shelfwise service on an internal call (service credential); never an end user. */
   | { kind: 'service' }
-  /** The owner of the parent object (a loan's borrower, a user themselves) or `role` and above. */
-  | { kind: 'ownerOr'; role: Role; owner: (parent: never, args: never) => string | null | undefined };
+  /** The owner of the parent object (a loan's borrower, a user themselves) or `role` and above (null: nobody else). */
+  | { kind: 'ownerOr'; role: Role | null; owner: (parent: never, args: never) => string | null | undefined };
 
 export const allow = {
   /** Anyone, signed in or not: catalogue data. */
@@ -37,6 +37,10 @@ export const allow = {
    */
   ownerOrLibrarian<TParent, TArgs = Record<string, unknown>>(owner: (parent: TParent, args: TArgs) => string | null | undefined): Access {
     return { kind: 'ownerOr', role: 'LIBRARIAN', owner: owner as (parent: never, args: never) => string | null | undefined };
+  },
+  /** The owner only, staff included among the refused: records that are personal (a notification inbox). */
+  owner<TParent, TArgs = Record<string, unknown>>(owner: (parent: TParent, args: TArgs) => string | null | undefined): Access {
+    return { kind: 'ownerOr', role: null, owner: owner as (parent: never, args: never) => string | null | undefined };
   },
 };
 
@@ -71,8 +75,10 @@ export function checkAccess(
       return;
     case 'ownerOr': {
       const v = requireViewer(viewer);
-      if (hasRole(v, access.role)) return;
-      requireSelfOrRole(v, (access.owner as (p: unknown, a: unknown) => string | null | undefined)(parent, args) ?? '', access.role);
+      if (access.role && hasRole(v, access.role)) return;
+      const owner = (access.owner as (p: unknown, a: unknown) => string | null | undefined)(parent, args) ?? '';
+      if (access.role) requireSelfOrRole(v, owner, access.role);
+      else if (v.userId !== owner) throw forbidden('You can only see your own records.');
       return;
     }
   }
