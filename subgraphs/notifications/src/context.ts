@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
+import { serviceOf, viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { NotificationRepository } from './data/NotificationRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repository. */
 export interface Context {
   viewer: Viewer | null;
+  /** The calling subgraph on an internal call (service credential); null through the router. */
+  service: string | null;
   clock: Clock;
   notifications: NotificationRepository;
   loaders: ReturnType<typeof createLoaders>;
@@ -12,11 +14,12 @@ export interface Context {
 
 export function createLoaders(notifications: NotificationRepository) {
   return {
+    notification: notifications.notificationLoader(),
     unreadCount: notifications.unreadCountLoader(),
     preferences: notifications.preferencesLoader(),
   };
 }
 
 export function createContext(req: IncomingMessage, notifications: NotificationRepository, clock: Clock): Context {
-  return { viewer: viewerOf(req), clock, notifications, loaders: createLoaders(notifications) };
+  return { viewer: viewerOf(req), service: serviceOf(req), clock, notifications, loaders: createLoaders(notifications) };
 }

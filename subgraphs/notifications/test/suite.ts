@@ -160,11 +160,14 @@ export function describeNotificationsSubgraph(
         expect(new Set(codes(res))).toEqual(new Set(['UNAUTHENTICATED']));
       });
 
-      it('refuses another patron with FORBIDDEN, on every field', async () => {
-        for (const field of ['unreadNotificationCount', 'notificationPreferences { dueSoon }', 'notifications { totalCount }']) {
-          const res = await users([alice], `id ${field}`, as(bob));
-          expect(res.data?._entities[0]).toBeNull();
-          expect(codes(res)).toEqual(['FORBIDDEN']);
+      it('refuses another patron, a librarian and an admin with FORBIDDEN, on every field (notifications are personal)', async () => {
+        for (const headers of [as(bob), staff(), as(randomUUID(), 'ADMIN')]) {
+          for (const field of ['unreadNotificationCount', 'notificationPreferences { dueSoon }', 'notifications { totalCount }']) {
+            const res = await users([alice], `id ${field}`, headers);
+            expect(res.data?._entities[0]).toBeNull();
+            expect(codes(res)).toEqual(['FORBIDDEN']);
+            expect(JSON.stringify(res.data)).not.toContain('Dune');
+          }
         }
       });
 
@@ -180,12 +183,13 @@ export function describeNotificationsSubgraph(
         expect(anonymous.data?._entities).toEqual([{ id: alice }]);
       });
 
-      it('lets the user themselves, library staff and admins read the inbox', async () => {
-        for (const headers of [as(alice), staff(), as(randomUUID(), 'ADMIN')]) {
-          const res = await users<{ unreadNotificationCount: number; notifications: { totalCount: number } }>([alice], allFields, headers);
-          expect(res.errors).toBeUndefined();
-          expect(res.data?._entities[0]).toMatchObject({ unreadNotificationCount: 4, notifications: { totalCount: 6 } });
-        }
+      it('lets the user themselves read their inbox, whatever their role', async () => {
+        const res = await users<{ unreadNotificationCount: number; notifications: { totalCount: number } }>([alice], allFields, as(alice));
+        expect(res.errors).toBeUndefined();
+        expect(res.data?._entities[0]).toMatchObject({ unreadNotificationCount: 4, notifications: { totalCount: 6 } });
+        const own = await users<{ notifications: { totalCount: number } }>([librarian], 'notifications { totalCount }', staff());
+        expect(own.errors).toBeUndefined();
+        expect(own.data?._entities[0]).toEqual({ notifications: { totalCount: 0 } });
       });
     });
 
@@ -272,62 +276,246 @@ export function describeNotificationsSubgraph(
     });
 
     describe('User.unreadNotificationCount', () => {
-      it('counts unread notifications of fifty users in the same one statement as of one', async () => {
+      it('counts in one statement however many users an _entities batch names, and refusals cost none', async () => {
+        type Counted = { id: string; unreadNotificationCount: number };
         let before = statements();
-        const one = await users<{ id: string; unreadNotificationCount: number }>([alice], 'id unreadNotificationCount', staff());
+        const one = await users<Counted>([alice], 'id unreadNotificationCount', as(alice));
         const forOne = statements() - before;
+        // The same user reached fifty times (a page of her reviews, say): one grouped query.
         before = statements();
-        const many = await users<{ id: string; unreadNotificationCount: number }>(crowd, 'id unreadNotificationCount', staff());
-        const forFifty = statements() - before;
+        const repeated = await users<Counted>(Array<string>(50).fill(alice), 'id unreadNotificationCount', as(alice));
+        const forRepeated = statements() - before;
+        // Fifty others and herself: the others are refused before any query, hers costs the one.
+        before = statements();
+        const mixed = await users<Counted>([...crowd, alice], 'id unreadNotificationCount', as(alice));
+        const forMixed = statements() - before;
         expect(one.errors).toBeUndefined();
-        expect(many.errors).toBeUndefined();
+        expect(repeated.errors).toBeUndefined();
         expect(one.data?._entities[0]?.unreadNotificationCount).toBe(4);
-        expect(many.data?._entities.map((u) => u?.unreadNotificationCount)).toEqual(crowd.map((_, i) => i % 3));
-        expect(forOne).toBe(1);
-        expect(forFifty).toBe(1);
+        expect(repeated.data?._entities.every((u) => u?.unreadNotificationCount === 4)).toBe(true);
+        expect(mixed.data?._entities.slice(0, 50).every((u) => u === null)).toBe(true);
+        expect(mixed.data?._entities[50]).toEqual({ id: alice, unreadNotificationCount: 4 });
+        expect(new Set(codes(mixed))).toEqual(new Set(['FORBIDDEN']));
+        expect([forOne, forRepeated, forMixed]).toEqual([1, 1, 1]);
       });
 
-      it('counts only the user’s own notifications when marking read', async () => {
-        expect(
-          await service.notifications.markRead(
-            bob,
-            inbox.map((n) => n.id),
-          ),
-        ).toBe(0);
-        const res = await users<{ unreadNotificationCount: number }>([alice, bob, 'not-a-uuid'], 'unreadNotificationCount', staff());
-        expect(res.data?._entities.map((u) => u?.unreadNotificationCount)).toEqual([4, 1, 0]);
+      it('counts fifty users’ unread notifications in one grouped statement (the loader behind the field)', async () => {
+        const before = statements();
+        const counts = await service.notifications.unreadCountLoader().loadMany([...crowd, alice, bob, 'not-a-uuid']);
+        expect(statements() - before).toBe(1);
+        expect(counts).toEqual([...crowd.map((_, i) => i % 3), 4, 1, 0]);
+      });
+
+      it('counts each user’s own notifications only', async () => {
+        for (const [userId, expected] of [
+          [alice, 4],
+          [bob, 1],
+        ] as const) {
+          const res = await users<{ unreadNotificationCount: number }>([userId], 'unreadNotificationCount', as(userId));
+          expect(res.data?._entities[0]?.unreadNotificationCount).toBe(expected);
+        }
       });
     });
 
     describe('User.notificationPreferences', () => {
-      it('gives the defaults to a user who never chose, and stored choices otherwise, in one statement', async () => {
+      it('gives the defaults to a user who never chose, and stored choices otherwise', async () => {
         const saved = await service.notifications.savePreferences(bob, { overdue: false, dueSoonDaysBefore: 5 });
         expect(saved).toEqual({ ...DEFAULTS, overdue: false, dueSoonDaysBefore: 5 });
+        const prefs = (userId: string) =>
+          users<{ notificationPreferences: PreferencesNode }>([userId], `notificationPreferences { ${PREFERENCE_FIELDS} }`, as(userId));
         const before = statements();
-        const res = await users<{ notificationPreferences: PreferencesNode }>(
-          [alice, bob, ...crowd],
-          `notificationPreferences { ${PREFERENCE_FIELDS} }`,
-          staff(),
-        );
-        expect(res.errors).toBeUndefined();
+        const forAlice = await prefs(alice);
         expect(statements() - before).toBe(1);
-        expect(res.data?._entities[0]?.notificationPreferences).toEqual(DEFAULTS);
-        expect(res.data?._entities[1]?.notificationPreferences).toEqual({ ...DEFAULTS, overdue: false, dueSoonDaysBefore: 5 });
-        expect(res.data?._entities.slice(2).every((u) => u?.notificationPreferences.dueSoonDaysBefore === 2)).toBe(true);
+        expect(forAlice.errors).toBeUndefined();
+        expect(forAlice.data?._entities[0]?.notificationPreferences).toEqual(DEFAULTS);
+        expect((await prefs(bob)).data?._entities[0]?.notificationPreferences).toEqual({
+          ...DEFAULTS,
+          overdue: false,
+          dueSoonDaysBefore: 5,
+        });
       });
 
-      it('keeps earlier choices when saving others, and refuses a reminder lead time out of range', async () => {
+      it('loads fifty users’ preferences in one statement (the loader behind the field)', async () => {
+        const before = statements();
+        const all = await service.notifications.preferencesLoader().loadMany([alice, bob, ...crowd]);
+        expect(statements() - before).toBe(1);
+        expect(all[1]).toEqual({ ...DEFAULTS, overdue: false, dueSoonDaysBefore: 5 });
+        expect(all.filter((p, i) => i !== 1).every((p) => JSON.stringify(p) === JSON.stringify(DEFAULTS))).toBe(true);
+      });
+
+      it('keeps earlier choices when saving others, and refuses a reminder lead time outside 1–7 days', async () => {
         expect(await service.notifications.savePreferences(bob, { fineAssessed: false })).toEqual({
           ...DEFAULTS,
           overdue: false,
           fineAssessed: false,
           dueSoonDaysBefore: 5,
         });
-        for (const dueSoonDaysBefore of [-1, 15, 1.5]) {
+        for (const dueSoonDaysBefore of [0, -1, 8, 15, 1.5]) {
           await expect(service.notifications.savePreferences(bob, { dueSoonDaysBefore })).rejects.toMatchObject({
             extensions: { code: 'BAD_USER_INPUT' },
           });
         }
+        for (const dueSoonDaysBefore of [1, 7, 5]) {
+          expect((await service.notifications.savePreferences(bob, { dueSoonDaysBefore })).dueSoonDaysBefore).toBe(dueSoonDaysBefore);
+        }
+      });
+    });
+
+    describe('Notification as an entity (the router resolves new notifications this way)', () => {
+      const entities = (ids: string[], headers: Record<string, string>) =>
+        query<{ _entities: (NotificationNode | null)[] }>(
+          `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Notification { ${NODE_FIELDS} } } }`,
+          { reps: ids.map((id) => ({ __typename: 'Notification', id })) },
+          headers,
+        );
+
+      it('resolves the recipient’s own notifications, all in one statement', async () => {
+        const before = statements();
+        const res = await entities(
+          inbox.map((n) => n.id),
+          as(alice),
+        );
+        expect(statements() - before).toBe(1);
+        expect(res.errors).toBeUndefined();
+        expect(res.data?._entities.map((n) => n?.id)).toEqual(inbox.map((n) => n.id));
+        expect(res.data?._entities.find((n) => n?.kind === 'RESERVATION_READY')).toMatchObject({
+          message: 'Emma is waiting for you at the desk.',
+          book: { id: book },
+          reservation: { id: reservation },
+        });
+      });
+
+      it('never resolves someone else’s notification: another patron, a librarian or an admin is refused', async () => {
+        for (const headers of [as(bob), staff(), as(randomUUID(), 'ADMIN')]) {
+          const res = await entities([inbox[0]!.id], headers);
+          expect(res.data?._entities).toEqual([null]);
+          expect(codes(res)).toEqual(['FORBIDDEN']);
+          expect(JSON.stringify(res)).not.toContain('Beloved');
+        }
+      });
+
+      it('refuses an anonymous caller before any lookup, and answers null for unknown ids', async () => {
+        const before = statements();
+        const anonymous = await entities([inbox[0]!.id], {});
+        expect(statements() - before).toBe(0);
+        expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
+        const unknown = await entities([randomUUID(), 'not-a-uuid'], as(alice));
+        expect(unknown.errors).toBeUndefined();
+        expect(unknown.data?._entities).toEqual([null, null]);
+      });
+    });
+
+    describe('Subscription.notificationReceived over HTTP', () => {
+      it('says it is served by the router over graphql-ws', async () => {
+        const res = await query('subscription { notificationReceived { id message } }', {}, as(alice));
+        expect(codes(res)).toEqual(['BAD_USER_INPUT']);
+        expect(res.errors?.[0]?.message).toMatch(/router over graphql-ws/);
+        const anonymous = await query('subscription { notificationReceived { id } }');
+        expect(codes(anonymous)).toEqual(['UNAUTHENTICATED']);
+      });
+    });
+
+    describe('Mutation.updateNotificationPreferences', () => {
+      const update = (input: Record<string, unknown>, headers: Record<string, string>) =>
+        query<{ updateNotificationPreferences: PreferencesNode }>(
+          `mutation($input: NotificationPreferencesInput!) { updateNotificationPreferences(input: $input) { ${PREFERENCE_FIELDS} } }`,
+          { input },
+          headers,
+        );
+      const preferencesOf = async (userId: string) =>
+        (
+          await users<{ notificationPreferences: PreferencesNode }>(
+            [userId],
+            `notificationPreferences { ${PREFERENCE_FIELDS} }`,
+            as(userId),
+          )
+        ).data?._entities[0]?.notificationPreferences;
+
+      it('changes only the signed-in user’s preferences, only the ones given, and returns them all', async () => {
+        const bobBefore = await preferencesOf(bob);
+        const res = await update({ overdue: false, dueSoonDaysBefore: 3 }, as(alice));
+        expect(res.errors).toBeUndefined();
+        expect(res.data?.updateNotificationPreferences).toEqual({ ...DEFAULTS, overdue: false, dueSoonDaysBefore: 3 });
+        expect(await preferencesOf(alice)).toEqual({ ...DEFAULTS, overdue: false, dueSoonDaysBefore: 3 });
+        const again = await update({ reservationReady: false }, as(alice));
+        expect(again.data?.updateNotificationPreferences).toEqual({
+          ...DEFAULTS,
+          overdue: false,
+          reservationReady: false,
+          dueSoonDaysBefore: 3,
+        });
+        expect(await preferencesOf(bob)).toEqual(bobBefore);
+      });
+
+      it('refuses a lead time outside 1–7 days, a null, or nothing to change, and changes nothing', async () => {
+        const before = await preferencesOf(alice);
+        for (const input of [
+          { dueSoonDaysBefore: 0 },
+          { dueSoonDaysBefore: 8, overdue: true },
+          { dueSoonDaysBefore: -2 },
+          { dueSoon: null },
+          { dueSoonDaysBefore: null },
+          {},
+        ]) {
+          const res = await update(input, as(alice));
+          expect([input, codes(res)]).toEqual([input, ['BAD_USER_INPUT']]);
+          expect(res.errors?.[0]?.message).toMatch(/dueSoonDaysBefore|null|at least one/);
+        }
+        expect(await preferencesOf(alice)).toEqual(before);
+      });
+
+      it('needs a signed-in user', async () => {
+        const res = await update({ dueSoon: false }, {});
+        expect(codes(res)).toEqual(['UNAUTHENTICATED']);
+      });
+    });
+
+    describe('Mutation.markNotificationsRead', () => {
+      const mark = (ids: string[], headers: Record<string, string>) =>
+        query<{ markNotificationsRead: number }>('mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }', { ids }, headers);
+      const unreadOf = async (userId: string) =>
+        (await users<{ unreadNotificationCount: number }>([userId], 'unreadNotificationCount', as(userId))).data?._entities[0]
+          ?.unreadNotificationCount;
+
+      it('ignores someone else’s ids: another patron or a librarian marks nothing and learns nothing', async () => {
+        for (const headers of [as(bob), staff()]) {
+          const res = await mark(
+            inbox.map((n) => n.id),
+            headers,
+          );
+          expect(res.errors).toBeUndefined();
+          expect(res.data?.markNotificationsRead).toBe(0);
+        }
+        expect(await unreadOf(alice)).toBe(4);
+      });
+
+      it('refuses ids that are not notification ids, or too many at once, and marks none of them', async () => {
+        for (const ids of [[unread[0]!.id, 'not-an-id'], Array.from({ length: 101 }, () => randomUUID())]) {
+          const res = await mark(ids, as(alice));
+          expect(codes(res)).toEqual(['BAD_USER_INPUT']);
+        }
+        expect(await unreadOf(alice)).toBe(4);
+      });
+
+      it('counts only the notifications it marked now: own, unread and named once', async () => {
+        const readBefore = inbox.find((n) => !unread.includes(n))!;
+        clock.advance(60);
+        const res = await mark([unread[0]!.id, unread[0]!.id, unread[1]!.id, readBefore.id, randomUUID()], as(alice));
+        expect(res.errors).toBeUndefined();
+        expect(res.data?.markNotificationsRead).toBe(2);
+        expect(await unreadOf(alice)).toBe(2);
+        const again = await mark([unread[0]!.id, unread[1]!.id], as(alice));
+        expect(again.data?.markNotificationsRead).toBe(0);
+        expect((await mark([], as(alice))).data?.markNotificationsRead).toBe(0);
+        const listed = await page(alice, {}, as(alice));
+        const marked = listed.data?._entities[0]?.notifications.edges.find((e) => e.node.id === unread[0]!.id)?.node;
+        expect(marked?.readAt).toBe(clock.now().toISOString());
+      });
+
+      it('needs a signed-in user', async () => {
+        const res = await mark([unread[2]!.id], {});
+        expect(codes(res)).toEqual(['UNAUTHENTICATED']);
+        expect(await unreadOf(alice)).toBe(2);
       });
     });
 

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import DataLoader from 'dataloader';
 import {
   badInput,
   type Clock,
   type Connection,
   decodeCursor,
+  DUE_SOON_MAX_DAYS,
   encodeCursor,
   isTimeIdKey,
   isUuid,
@@ -35,8 +37,15 @@ export const DEFAULT_PREFERENCES: Readonly<Preferences> = Object.freeze({
   dueSoonDaysBefore: 2,
 });
 
-/** The furthest ahead a DUE_SOON reminder can be asked for. */
-export const MAX_DUE_SOON_DAYS_BEFORE = 14;
+/**
+ * The furthest ahead a DUE_SOON reminder can be asked for: loans announces a due date this many days
+ * ahead (kit events.ts), so a longer lead time could never be honoured.
+ */
+export const MAX_DUE_SOON_DAYS_BEFORE = DUE_SOON_MAX_DAYS;
+export const MIN_DUE_SOON_DAYS_BEFORE = 1;
+
+/** At most this many ids per markNotificationsRead call. */
+export const MAX_MARK_READ_IDS = 100;
 
 export interface NewNotification {
   userId: string;
@@ -46,6 +55,25 @@ export interface NewNotification {
   loanId?: string | null;
   reservationId?: string | null;
 }
+
+/** A domain event this service acts on, reduced to what the inbox needs (see consumer.ts). */
+export interface EventRecord {
+  /** The DomainEvent id: a second event with the same id changes nothing. */
+  eventId: string;
+  kind: NotificationKind;
+  userId: string;
+  /** The notification to store; null when the patron does not want it (recorded as NOT_WANTED). */
+  notification: (NewNotification & { onceKey?: string | null }) | null;
+}
+
+/** What applying an event did. */
+export type EventResult =
+  | { outcome: 'STORED'; notification: NotificationModel }
+  /** This event id was processed before (a redelivery, or another consumer got it first). */
+  | { outcome: 'DUPLICATE' }
+  | { outcome: 'NOT_WANTED' }
+  /** Another event already notified the same thing (its onceKey is taken). */
+  | { outcome: 'ALREADY_NOTIFIED' };
 
 export interface NotificationPageRequest {
   userId: string;
@@ -68,6 +96,16 @@ export class NotificationRepository {
     private readonly prisma: PrismaClient,
     private readonly clock: Clock,
   ) {}
+
+  /** Notifications by id, for many in one query (`_entities`); null for unknown or malformed ids. */
+  notificationLoader(): DataLoader<string, NotificationModel | null> {
+    return new DataLoader(async (ids) => {
+      const valid = ids.filter(isUuid);
+      const rows = valid.length ? await this.prisma.notification.findMany({ where: { id: { in: valid } } }) : [];
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
 
   /** Unread notifications per user, for many users in one grouped query. */
   unreadCountLoader(): DataLoader<string, number> {
@@ -107,8 +145,8 @@ export class NotificationRepository {
   }
 
   /**
-   * Puts a notification in a user's inbox, stamped with the service clock (used by tests and seeding
-   * until the event consumer arrives).
+   * Puts a notification in a user's inbox directly, stamped with the service clock (tests and demo data;
+   * notifications from domain events go through {@link applyEvent}, which deduplicates).
    */
   async create(input: NewNotification): Promise<NotificationModel> {
     const message = input.message.trim();
@@ -129,23 +167,42 @@ export class NotificationRepository {
     });
   }
 
-  /** Marks the given notifications of one user read; others' ids and already read ones are left alone. */
-  async markRead(userId: string, ids: string[]): Promise<number> {
-    const valid = ids.filter(isUuid);
-    if (!isUuid(userId) || valid.length === 0) return 0;
+  /**
+   * Marks the given notifications of one user read, in one statement, and returns how many it marked.
+   * Others' ids, unknown ids and already read ones are left alone and not counted (so the count never
+   * tells whether someone else's notification exists). Refuses more than {@link MAX_MARK_READ_IDS} ids
+   * and ids that are not UUIDs, changing nothing.
+   */
+  async markRead(userId: string, ids: readonly string[]): Promise<number> {
+    if (ids.length > MAX_MARK_READ_IDS) throw badInput(`Mark at most ${MAX_MARK_READ_IDS} notifications read at once; split the list.`);
+    const malformed = ids.find((id) => !isUuid(id));
+    if (malformed !== undefined)
+      throw badInput(`"${malformed.slice(0, 60)}" is not a notification id. Use the ids from User.notifications.`);
+    if (!isUuid(userId) || ids.length === 0) return 0;
     const { count } = await this.prisma.notification.updateMany({
-      where: { userId, id: { in: valid }, readAt: null },
+      where: { userId, id: { in: [...new Set(ids)] }, readAt: null },
       data: { readAt: this.clock.now() },
     });
     return count;
   }
 
-  /** Stores a user's choices; fields not given keep their current (or default) value. */
+  /** One user's preferences (the defaults when they never chose). */
+  async preferencesOf(userId: string): Promise<Preferences> {
+    const row = isUuid(userId) ? await this.prisma.notificationPreference.findUnique({ where: { userId } }) : null;
+    return row ? toPreferences(row) : { ...DEFAULT_PREFERENCES };
+  }
+
+  /**
+   * Stores a user's choices; fields not given keep their current (or default) value. Refuses (changing
+   * nothing) a lead time that is not a whole number of days from 1 to 7.
+   */
   async savePreferences(userId: string, changes: Partial<Preferences>): Promise<Preferences> {
     if (!isUuid(userId)) throw badInput('userId must be a UUID.');
     const days = changes.dueSoonDaysBefore;
-    if (days !== undefined && (!Number.isInteger(days) || days < 0 || days > MAX_DUE_SOON_DAYS_BEFORE)) {
-      throw badInput(`"dueSoonDaysBefore" is a whole number of days from 0 to ${MAX_DUE_SOON_DAYS_BEFORE}.`);
+    if (days !== undefined && (!Number.isInteger(days) || days < MIN_DUE_SOON_DAYS_BEFORE || days > MAX_DUE_SOON_DAYS_BEFORE)) {
+      throw badInput(
+        `"dueSoonDaysBefore" is a whole number of days from ${MIN_DUE_SOON_DAYS_BEFORE} to ${MAX_DUE_SOON_DAYS_BEFORE}; got ${days}.`,
+      );
     }
     const row = await this.prisma.notificationPreference.upsert({
       where: { userId },
@@ -153,6 +210,61 @@ export class NotificationRepository {
       update: changes,
     });
     return toPreferences(row);
+  }
+
+  /**
+   * Applies one domain event exactly once, in one transaction: claims its id in ProcessedEvent (INSERT …
+   * ON CONFLICT DO NOTHING, which waits for a concurrent claim of the same id on another consumer and then
+   * finds it taken), then stores the notification unless another event already notified the same thing
+   * (its onceKey taken). A redelivered event, or the same event reaching two consumers, stores nothing.
+   * Throws when the database fails; nothing is then recorded, so a retry starts afresh.
+   */
+  async applyEvent(event: EventRecord): Promise<EventResult> {
+    const input = event.notification;
+    let message: string | null = null;
+    if (input) {
+      message = input.message.trim();
+      if (message.length === 0 || message.length > MAX_MESSAGE_LENGTH)
+        throw new Error(`Notification text for ${event.eventId} is empty or too long.`);
+    }
+    return this.prisma.$transaction(async (tx) => {
+      const now = this.clock.now();
+      const notificationId = input ? randomUUID() : null;
+      const claimed = await tx.processedEvent.createMany({
+        data: [
+          {
+            id: event.eventId,
+            type: event.kind,
+            userId: event.userId,
+            outcome: input ? 'STORED' : 'NOT_WANTED',
+            notificationId,
+            processedAt: now,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (claimed.count === 0) return { outcome: 'DUPLICATE' } as const;
+      if (!input || !notificationId || message === null) return { outcome: 'NOT_WANTED' } as const;
+      const [stored] = await tx.notification.createManyAndReturn({
+        data: [
+          {
+            id: notificationId,
+            userId: event.userId,
+            kind: input.kind,
+            message,
+            bookId: input.bookId ?? null,
+            loanId: input.loanId ?? null,
+            reservationId: input.reservationId ?? null,
+            onceKey: input.onceKey ?? null,
+            createdAt: now,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (stored) return { outcome: 'STORED', notification: stored } as const;
+      await tx.processedEvent.update({ where: { id: event.eventId }, data: { outcome: 'ALREADY_NOTIFIED', notificationId: null } });
+      return { outcome: 'ALREADY_NOTIFIED' } as const;
+    });
   }
 }
 

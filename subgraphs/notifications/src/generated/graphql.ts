@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -35,9 +36,31 @@ export type Loan = {
   id: Scalars['ID']['output'];
 };
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Marks the signed-in user's notifications with these ids (at most 100) read, and returns how many were
+   * marked now. Ids of notifications that are not yours, do not exist or are already read are ignored (not
+   * counted), so the answer never reveals whether someone else's notification exists.
+   */
+  markNotificationsRead: Scalars['Int']['output'];
+  /** Changes the signed-in user's notification preferences and returns them all. */
+  updateNotificationPreferences: NotificationPreferences;
+};
+
+
+export type MutationMarkNotificationsReadArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationUpdateNotificationPreferencesArgs = {
+  input: NotificationPreferencesInput;
+};
+
 /**
- * A message in a user's inbox about their loans, holds or fines. Only the recipient and library staff can
- * see it.
+ * A message in a user's inbox about their loans, holds or fines. Notifications are personal: only their
+ * recipient can see them (library staff included among those refused).
  */
 export type Notification = {
   __typename?: 'Notification';
@@ -92,12 +115,15 @@ export type NotificationKind =
   /** A reserved book is waiting on the hold shelf for pickup. */
   | 'RESERVATION_READY';
 
-/** Which notifications a user wants. A user who never chose gets every kind, and DUE_SOON 2 days ahead. */
+/**
+ * Which notifications a user wants. A user who never chose gets every kind, and the DUE_SOON reminder 2 days
+ * ahead. Only the user themselves can see or change them.
+ */
 export type NotificationPreferences = {
   __typename?: 'NotificationPreferences';
   /** Remind before a loan is due. */
   dueSoon: Scalars['Boolean']['output'];
-  /** How many days before the due date the DUE_SOON reminder is sent. */
+  /** How many days before the due date the DUE_SOON reminder is sent (1–7). */
   dueSoonDaysBefore: Scalars['Int']['output'];
   /** Tell when a fine is assessed. */
   fineAssessed: Scalars['Boolean']['output'];
@@ -107,6 +133,25 @@ export type NotificationPreferences = {
   reservationExpired: Scalars['Boolean']['output'];
   /** Tell when a reserved book is ready for pickup. */
   reservationReady: Scalars['Boolean']['output'];
+};
+
+/**
+ * Changes to the signed-in user's notification preferences. Give only the ones to change (at least one);
+ * the others keep their current value.
+ */
+export type NotificationPreferencesInput = {
+  /** Remind before a loan is due. */
+  dueSoon?: InputMaybe<Scalars['Boolean']['input']>;
+  /** How many days before the due date the DUE_SOON reminder is sent: a whole number from 1 to 7. */
+  dueSoonDaysBefore?: InputMaybe<Scalars['Int']['input']>;
+  /** Tell when a fine is assessed. */
+  fineAssessed?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Tell when a loan becomes overdue. */
+  overdue?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Tell when a reservation expires. */
+  reservationExpired?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Tell when a reserved book is ready for pickup. */
+  reservationReady?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** Relay page information. */
@@ -128,16 +173,26 @@ export type Reservation = {
   id: Scalars['ID']['output'];
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Each new notification of the signed-in user, as it is stored (their own only; never anyone else's).
+   * Served by the router over graphql-ws (ws://<router>/graphql), not over HTTP. Live delivery is
+   * at-most-once: after reconnecting, refetch `me { notifications }` for what arrived meanwhile.
+   */
+  notificationReceived: Notification;
+};
+
 /** Someone with an account: a patron, a librarian or an administrator. */
 export type User = {
   __typename?: 'User';
   /** Stable identifier. */
   id: Scalars['ID']['output'];
-  /** Which notifications the user wants (the defaults until they choose). */
+  /** Which notifications the user wants (the defaults until they choose). Only the user themselves can see them. */
   notificationPreferences: NotificationPreferences;
-  /** The user's notifications, newest first. `first` is at most 100. */
+  /** The user's notifications, newest first. `first` is at most 100. Only the user themselves can see them. */
   notifications: NotificationConnection;
-  /** How many of the user's notifications are unread. */
+  /** How many of the user's notifications are unread. Only the user themselves can see it. */
   unreadNotificationCount: Scalars['Int']['output'];
 };
 
@@ -230,11 +285,15 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
+  Notification: Notification;
   User: User;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
+  Notification:
+    ( { __typename: 'Notification' }
+    & GraphQLRecursivePick<FederationTypes['Notification'], {"id":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -248,15 +307,18 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Loan: ResolverTypeWrapper<LoanModel>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Notification: ResolverTypeWrapper<NotificationModel>;
   NotificationConnection: ResolverTypeWrapper<NotificationConnectionModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   NotificationEdge: ResolverTypeWrapper<Omit<NotificationEdge, 'node'> & { node: ResolversTypes['Notification'] }>;
   NotificationKind: NotificationKind;
   NotificationPreferences: ResolverTypeWrapper<NotificationPreferencesModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  NotificationPreferencesInput: NotificationPreferencesInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Reservation: ResolverTypeWrapper<ReservationModel>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
@@ -267,14 +329,17 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
   Loan: LoanModel;
+  Mutation: Record<PropertyKey, never>;
+  Int: Scalars['Int']['output'];
   Notification: NotificationModel;
   NotificationConnection: NotificationConnectionModel;
-  Int: Scalars['Int']['output'];
   NotificationEdge: Omit<NotificationEdge, 'node'> & { node: ResolversParentTypes['Notification'] };
   NotificationPreferences: NotificationPreferencesModel;
   Boolean: Scalars['Boolean']['output'];
+  NotificationPreferencesInput: NotificationPreferencesInput;
   PageInfo: PageInfo;
   Reservation: ReservationModel;
+  Subscription: Record<PropertyKey, never>;
   User: UserModel;
   String: Scalars['String']['output'];
 }>;
@@ -318,7 +383,13 @@ export type LoanResolvers<ContextType = Context, ParentType extends ResolversPar
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
-export type NotificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification']> = ResolversObject<{
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  markNotificationsRead?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationMarkNotificationsReadArgs, 'ids'>>;
+  updateNotificationPreferences?: Resolver<ResolversTypes['NotificationPreferences'], ParentType, ContextType, RequireFields<MutationUpdateNotificationPreferencesArgs, 'input'>>;
+}>;
+
+export type NotificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification'], FederationReferenceType extends FederationReferenceTypes['Notification'] = FederationReferenceTypes['Notification']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Notification']> | FederationReferenceType, FederationReferenceType, ContextType>;
   book?: Resolver<Maybe<ResolversTypes['Book']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -358,6 +429,10 @@ export type ReservationResolvers<ContextType = Context, ParentType extends Resol
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  notificationReceived?: SubscriptionResolver<ResolversTypes['Notification'], "notificationReceived", ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -370,12 +445,14 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Book?: BookResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Loan?: LoanResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Notification?: NotificationResolvers<ContextType>;
   NotificationConnection?: NotificationConnectionResolvers<ContextType>;
   NotificationEdge?: NotificationEdgeResolvers<ContextType>;
   NotificationPreferences?: NotificationPreferencesResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Reservation?: ReservationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

@@ -1,7 +1,7 @@
 import { pageSize } from '@shelfwise/kit';
 import type { UserResolvers } from '../generated/graphql.js';
 
-// An inbox and its preferences are personal: access.ts lets only the user themselves or library staff see them.
+// An inbox and its preferences are personal: access.ts lets only the user themselves see them.
 export const User: UserResolvers = {
   // The users service owns the user; this service needs only the id (no query here).
   __resolveReference: (ref) => ({ id: ref.id }),
