@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { createLogger, ServiceClock, serveSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
+import {
+  createLogger,
+  ServiceClient,
+  ServiceClock,
+  serveSubgraph,
+  subgraphDirectoryFromEnv,
+  type ServiceOptions,
+  type SubgraphHandle,
+} from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
 import { createContext } from './context.js';
 import { ReviewRepository } from './data/ReviewRepository.js';
 import { openReviewsDatabase, type ReviewsDatabase } from './data/client.js';
+import { OtherServices } from './data/services.js';
 import { access } from './resolvers/access.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -20,6 +29,8 @@ export async function start(options: ServiceOptions = {}): Promise<ReviewsHandle
   const clock = options.clock ?? new ServiceClock();
   const database = await openReviewsDatabase({ ...options, logger });
   const reviews = new ReviewRepository(database.prisma);
+  // Internal calls: books (does a reviewed book exist?) and loans (verified borrowers).
+  const services = new OtherServices(new ServiceClient('reviews', options.services ?? subgraphDirectoryFromEnv(), logger), logger);
   const handle = await serveSubgraph({
     name: 'reviews',
     typeDefs,
@@ -28,7 +39,7 @@ export async function start(options: ServiceOptions = {}): Promise<ReviewsHandle
     logger,
     service: options,
     database,
-    context: async (req) => createContext(req, reviews, clock),
+    context: async (req) => createContext(req, { reviews, services, clock }),
   });
   return { ...handle, database, reviews };
 }

@@ -1,5 +1,18 @@
 import DataLoader from 'dataloader';
-import { badInput, conflict, decodeCursor, type Edge, encodeCursor, isUuid, type PageInfo, toConnection } from '@shelfwise/kit';
+import {
+  badInput,
+  conflict,
+  decodeCursor,
+  type Edge,
+  encodeCursor,
+  forbidden,
+  hasRole,
+  isUuid,
+  notFound,
+  type PageInfo,
+  toConnection,
+  type Viewer,
+} from '@shelfwise/kit';
 import { Prisma } from '../generated/prisma/client.js';
 import type { ReviewModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
@@ -34,11 +47,22 @@ export interface NewReview {
   authorId: string;
   rating: number;
   body?: string | null;
+  /** When it was written (the service clock); the database's time when omitted (seeding). */
+  at?: Date;
+}
+
+/** A change to a review: a key that is absent leaves that field alone. */
+export interface ReviewChanges {
+  rating?: number | null;
+  body?: string | null;
 }
 
 export const MIN_RATING = 1;
 export const MAX_RATING = 5;
-export const MAX_BODY_LENGTH = 10_000;
+/** Longest review text, in characters (Unicode code points, so an emoji counts once). */
+export const MAX_BODY_LENGTH = 5_000;
+/** Longest moderation reason, in characters. */
+export const MAX_REASON_LENGTH = 500;
 
 /** Cursor key: rating, createdAt (ISO) and id, enough to continue after a review in every sort. */
 type ReviewKey = [number, string, string];
@@ -168,21 +192,30 @@ export class ReviewRepository {
     return byOwner;
   }
 
+  /** The review `authorId` wrote of `bookId`, if any (a pre-check before asking the catalogue). */
+  async findByBookAndAuthor(bookId: string, authorId: string): Promise<ReviewModel | null> {
+    if (!isUuid(bookId) || !isUuid(authorId)) return null;
+    return this.prisma.review.findUnique({ where: { bookId_authorId: { bookId, authorId } } });
+  }
+
   /**
-   * Adds a review and updates the book's running totals in the same transaction (tests and seeding until
-   * the writeReview mutation arrives). One review per book and author: a second one is a CONFLICT.
+   * Adds a review and moves the book's running totals in the same transaction. One review per book and
+   * author: a second one is a CONFLICT naming the first, also when two arrive at once (the unique index
+   * lets one insert through and fails the other, which then finds the winner). `confirmBook` runs after
+   * the input checks and before anything is written (the writeReview mutation asks the catalogue there).
    */
-  async create(data: NewReview): Promise<ReviewModel> {
-    if (!isUuid(data.bookId)) throw badInput(`"${data.bookId}" is not a book id.`);
-    if (!isUuid(data.authorId)) throw badInput(`"${data.authorId}" is not a user id.`);
-    if (!Number.isInteger(data.rating) || data.rating < MIN_RATING || data.rating > MAX_RATING) {
-      throw badInput(`A rating is a whole number of stars from ${MIN_RATING} to ${MAX_RATING}.`);
-    }
-    const body = data.body?.trim() || null;
-    if (body !== null && body.length > MAX_BODY_LENGTH) throw badInput(`A review is at most ${MAX_BODY_LENGTH} characters.`);
+  async create(data: NewReview, confirmBook?: (bookId: string) => Promise<void>): Promise<ReviewModel> {
+    checkId(data.bookId, 'book');
+    checkId(data.authorId, 'user');
+    checkRating(data.rating);
+    const body = checkBody(data.body);
+    const existing = await this.findByBookAndAuthor(data.bookId, data.authorId);
+    if (existing) throw alreadyReviewed(existing.id);
+    await confirmBook?.(data.bookId);
     try {
       return await this.prisma.$transaction(async (tx) => {
-        const review = await tx.review.create({ data: { bookId: data.bookId, authorId: data.authorId, rating: data.rating, body } });
+        const at = data.at ? { createdAt: data.at, updatedAt: data.at } : {};
+        const review = await tx.review.create({ data: { bookId: data.bookId, authorId: data.authorId, rating: data.rating, body, ...at } });
         await tx.bookRating.upsert({
           where: { bookId: data.bookId },
           create: { bookId: data.bookId, reviewCount: 1, ratingSum: data.rating },
@@ -192,15 +225,150 @@ export class ReviewRepository {
       });
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-        throw conflict('This user has already reviewed this book; change that review instead of writing another.');
+        // Lost the race to a concurrent write of the same review: point at the one that won.
+        const winner = await this.findByBookAndAuthor(data.bookId, data.authorId);
+        if (winner) throw alreadyReviewed(winner.id);
       }
       throw err;
     }
   }
 
+  /**
+   * Changes `viewer`'s own review (FORBIDDEN for anyone else, staff included: they moderate by removing,
+   * never by rewriting someone's words). The row is locked first, so concurrent edits move the book's
+   * rating sum by the difference each one really made.
+   */
+  async update(id: string, viewer: Viewer, changes: ReviewChanges, at: Date): Promise<ReviewModel> {
+    checkId(id, 'review');
+    const hasRating = changes.rating !== undefined;
+    const hasBody = changes.body !== undefined;
+    if (!hasRating && !hasBody) throw badInput('Nothing to change: give a new "rating", a new "body", or both.');
+    if (hasRating && changes.rating === null) throw badInput('A review always has a rating: give 1 to 5 stars, or leave "rating" out.');
+    if (hasRating) checkRating(changes.rating as number);
+    const body = hasBody ? checkBody(changes.body) : undefined;
+    return this.prisma.$transaction(async (tx) => {
+      const current = await lockReview(tx, id);
+      if (current.authorId !== viewer.userId) throw forbidden('Only the author of a review can change it.');
+      const rating = hasRating ? (changes.rating as number) : current.rating;
+      const updated = await tx.review.update({
+        where: { id },
+        data: { rating, ...(hasBody ? { body } : {}), updatedAt: at },
+      });
+      if (rating !== current.rating) {
+        await tx.bookRating.update({
+          where: { bookId: current.bookId },
+          data: { ratingSum: { increment: rating - current.rating }, updatedAt: at },
+        });
+      }
+      return updated;
+    });
+  }
+
+  /**
+   * Removes a review and takes it out of the book's totals, in one transaction. Its author may; library
+   * staff may remove anyone's, with a reason, and that removal is written to the moderation audit trail
+   * (who, when, why, and a copy of the review) in the same transaction.
+   */
+  async delete(id: string, viewer: Viewer, reason: string | null | undefined, at: Date): Promise<void> {
+    checkId(id, 'review');
+    const why = reason?.trim() || null;
+    if (why !== null && codePoints(why) > MAX_REASON_LENGTH)
+      throw badInput(`A moderation reason is at most ${MAX_REASON_LENGTH} characters.`);
+    if (why !== null && hasForbiddenCharacters(why))
+      throw badInput('The reason contains characters that cannot be stored (NUL or broken UTF-16).');
+    await this.prisma.$transaction(async (tx) => {
+      const review = await lockReview(tx, id);
+      if (review.authorId !== viewer.userId) {
+        if (!hasRole(viewer, 'LIBRARIAN')) throw forbidden('Only the author of a review, or library staff moderating, can remove it.');
+        if (why === null)
+          throw badInput('Say why you are removing someone else\'s review: pass a "reason" (it goes in the moderation log).');
+        await tx.reviewModeration.create({
+          data: {
+            reviewId: review.id,
+            bookId: review.bookId,
+            authorId: review.authorId,
+            rating: review.rating,
+            body: review.body,
+            reviewCreatedAt: review.createdAt,
+            reviewUpdatedAt: review.updatedAt,
+            moderatorId: viewer.userId,
+            moderatorRole: viewer.role,
+            reason: why,
+            deletedAt: at,
+          },
+        });
+      }
+      await tx.review.delete({ where: { id } });
+      await tx.bookRating.update({
+        where: { bookId: review.bookId },
+        data: { reviewCount: { decrement: 1 }, ratingSum: { decrement: review.rating }, updatedAt: at },
+      });
+    });
+  }
+
   async count(): Promise<number> {
     return this.prisma.review.count();
   }
+}
+
+type Tx = Prisma.TransactionClient;
+
+/** The review row, locked for the rest of the transaction (NOT_FOUND when there is none). */
+async function lockReview(tx: Tx, id: string): Promise<ReviewModel> {
+  const rows = await tx.$queryRaw<ReviewRow[]>`
+    SELECT "id", "bookId", "authorId", "rating", "body", "createdAt", "updatedAt"
+    FROM "Review" WHERE "id" = ${id}::uuid FOR UPDATE`;
+  const row = rows[0];
+  if (!row) throw notFound('There is no review with this id; it may have been removed.');
+  return toReview(row);
+}
+
+function checkId(id: string, what: 'book' | 'user' | 'review'): void {
+  if (!isUuid(id)) throw badInput(`"${id.slice(0, 60)}" is not a ${what} id. Use the id the API returned.`);
+}
+
+function checkRating(rating: number): void {
+  if (!Number.isInteger(rating) || rating < MIN_RATING || rating > MAX_RATING) {
+    throw badInput(`A rating is a whole number of stars from ${MIN_RATING} to ${MAX_RATING}.`);
+  }
+}
+
+/** Characters in the Unicode sense (code points), as a reader would count them. */
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
+/** NUL cannot be stored in a Postgres text column; a lone surrogate is not text at all. */
+function hasForbiddenCharacters(text: string): boolean {
+  return text.includes('\u0000') || /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+}
+
+/**
+ * The text to store: exactly as given (plain text, never rewritten or sanitised — clients display it as
+ * text), or null when there are no words (absent, empty or only whitespace).
+ */
+function checkBody(body: string | null | undefined): string | null {
+  if (body === null || body === undefined || body.trim() === '') return null;
+  const length = codePoints(body);
+  if (length > MAX_BODY_LENGTH) {
+    throw badInput(
+      `A review is at most ${MAX_BODY_LENGTH.toLocaleString('en')} characters; this one has ${length.toLocaleString('en')}. Shorten it.`,
+    );
+  }
+  if (hasForbiddenCharacters(body))
+    throw badInput('The review contains characters that cannot be stored (NUL or broken UTF-16). Remove them.');
+  return body;
+}
+
+function alreadyReviewed(reviewId: string) {
+  return conflict(
+    `You have already reviewed this book (review ${reviewId}); change that review with updateReview instead of writing another.`,
+    {
+      reviewId,
+    },
+  );
 }
 
 /** Average of a book's ratings, or null when it has none. */

@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -39,6 +40,40 @@ export type BookReviewsArgs = {
   sort?: InputMaybe<ReviewSort>;
 };
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Removes a review for good; the book's rating and count follow at once. Its author may remove it; library
+   * staff may remove anyone's for moderation, giving a `reason`, which is kept with a copy of the review in
+   * the moderation audit trail. True when removed.
+   */
+  deleteReview: Scalars['Boolean']['output'];
+  /** Changes a review. Only its author may (FORBIDDEN for anyone else, library staff included). */
+  updateReview: Review;
+  /**
+   * Reviews a book as the signed-in user. One review per user per book: a second one is refused with
+   * CONFLICT, whose `extensions.reviewId` (and message) name the existing review to change instead.
+   */
+  writeReview: Review;
+};
+
+
+export type MutationDeleteReviewArgs = {
+  id: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationUpdateReviewArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateReviewInput;
+};
+
+
+export type MutationWriteReviewArgs = {
+  input: WriteReviewInput;
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -48,12 +83,18 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
-/** A reader's rating of a book, with an optional written review. Reviews are public catalogue content. */
+/**
+ * A reader's rating of a book, with an optional written review. Reviews are public catalogue content: anyone
+ * may read them, signed in or not. Each user reviews a book at most once.
+ */
 export type Review = {
   __typename?: 'Review';
   /** Who wrote the review. */
   author: User;
-  /** The written review, plain text; null for a rating without words. */
+  /**
+   * The written review exactly as its author wrote it, or null for a rating without words. Plain text, never
+   * HTML: display it as text (escape it), never insert it as markup.
+   */
   body?: Maybe<Scalars['String']['output']>;
   /** The book reviewed. */
   book: Book;
@@ -65,6 +106,12 @@ export type Review = {
   rating: Scalars['Int']['output'];
   /** When the review was last changed (equal to createdAt until it is edited). */
   updatedAt: Scalars['DateTime']['output'];
+  /**
+   * Whether the author has ever borrowed this book from the library (a "verified borrower" badge). Asked of
+   * the circulation service, once per request for every review in the response; null, with a
+   * SERVICE_UNAVAILABLE error, when that service does not answer, rather than a guess.
+   */
+  verifiedBorrower?: Maybe<Scalars['Boolean']['output']>;
 };
 
 /** A page of reviews. */
@@ -96,12 +143,23 @@ export type ReviewSort =
   /** Most recently written first (the default). */
   | 'NEWEST';
 
+/** Changes to your own review. Omitted fields stay as they are; give at least one. */
+export type UpdateReviewInput = {
+  /** New plain text, at most 5,000 characters, stored exactly as given; null or blank removes the text. */
+  body?: InputMaybe<Scalars['String']['input']>;
+  /** New stars, a whole number from 1 to 5 (null is not allowed: a review always has a rating). */
+  rating?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** Someone with an account: a patron, a librarian or an administrator. */
 export type User = {
   __typename?: 'User';
   /** Stable identifier. */
   id: Scalars['ID']['output'];
-  /** Reviews this user wrote, newest first. */
+  /**
+   * Reviews this user wrote, newest first. Public, like the reviews themselves: every review already names
+   * its author on the book's page.
+   */
   reviews: ReviewConnection;
 };
 
@@ -110,6 +168,19 @@ export type User = {
 export type UserReviewsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A new review: the stars, and optionally some words. */
+export type WriteReviewInput = {
+  /**
+   * Optional plain text (not HTML, not Markdown), at most 5,000 characters (Unicode code points). Stored
+   * exactly as given; text that is empty or only whitespace counts as no text (null).
+   */
+  body?: InputMaybe<Scalars['String']['input']>;
+  /** The book to review; it must be in the catalogue (NOT_FOUND otherwise). */
+  bookId: Scalars['ID']['input'];
+  /** Stars, a whole number from 1 to 5. */
+  rating: Scalars['Int']['input'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -220,13 +291,16 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Review: ResolverTypeWrapper<ReviewModel>;
   ReviewConnection: ResolverTypeWrapper<ReviewConnectionModel>;
   ReviewEdge: ResolverTypeWrapper<Omit<ReviewEdge, 'node'> & { node: ResolversTypes['Review'] }>;
   ReviewSort: ReviewSort;
+  UpdateReviewInput: UpdateReviewInput;
   User: ResolverTypeWrapper<UserModel>;
+  WriteReviewInput: WriteReviewInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
@@ -237,12 +311,15 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
-  PageInfo: PageInfo;
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
+  PageInfo: PageInfo;
   Review: ReviewModel;
   ReviewConnection: ReviewConnectionModel;
   ReviewEdge: Omit<ReviewEdge, 'node'> & { node: ResolversParentTypes['Review'] };
+  UpdateReviewInput: UpdateReviewInput;
   User: UserModel;
+  WriteReviewInput: WriteReviewInput;
   String: Scalars['String']['output'];
 }>;
 
@@ -285,6 +362,12 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  deleteReview?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteReviewArgs, 'id'>>;
+  updateReview?: Resolver<ResolversTypes['Review'], ParentType, ContextType, RequireFields<MutationUpdateReviewArgs, 'id' | 'input'>>;
+  writeReview?: Resolver<ResolversTypes['Review'], ParentType, ContextType, RequireFields<MutationWriteReviewArgs, 'input'>>;
+}>;
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -299,6 +382,7 @@ export type ReviewResolvers<ContextType = Context, ParentType extends ResolversP
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   rating?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  verifiedBorrower?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
 }>;
 
 export type ReviewConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReviewConnection'] = ResolversParentTypes['ReviewConnection']> = ResolversObject<{
@@ -321,6 +405,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 export type Resolvers<ContextType = Context> = ResolversObject<{
   Book?: BookResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Review?: ReviewResolvers<ContextType>;
   ReviewConnection?: ReviewConnectionResolvers<ContextType>;

@@ -5,4 +5,6 @@ export const Review: ReviewResolvers = {
   __resolveReference: (ref, { loaders }) => loaders.review.load(ref.id),
   book: (review) => ({ id: review.bookId }),
   author: (review) => ({ id: review.authorId }),
+  // One internal call to loans for every review in the response (the loader batches them).
+  verifiedBorrower: (review, _args, { loaders }) => loaders.borrowed.load({ userId: review.authorId, bookId: review.bookId }),
 };
