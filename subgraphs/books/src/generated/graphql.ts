@@ -45,7 +45,10 @@ export type AllocateForLoanInput = {
   bookId?: InputMaybe<Scalars['ID']['input']>;
   /** The loan being recorded: the idempotency key (the same loan id twice gets the same copy). */
   loanId: Scalars['ID']['input'];
-  /** The patron's READY hold, whose hold-shelf copy this loan takes. */
+  /**
+   * The patron's READY hold, whose hold-shelf copy this loan takes: with `bookId`, the copy waiting for it
+   * (any free copy when none waits); with `barcode`, that copy may be the one on the hold shelf for it.
+   */
   reservationId?: InputMaybe<Scalars['ID']['input']>;
   /** The borrowing patron. */
   userId: Scalars['ID']['input'];
@@ -192,11 +195,17 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds a book with `copies` new copies (librarian). CONFLICT names the existing book when the ISBN is taken. */
   addBook: Book;
-  /** Adds `count` new copies (1–100) with fresh barcodes (librarian); waiting holds are served from them first. */
+  /**
+   * Adds `count` new copies (1–100) with fresh barcodes (librarian). The availability event that follows lets
+   * the reservations service put them on the hold shelf for waiting holds.
+   */
   addCopies: Book;
   /** Internal (reservations): puts a free copy on the hold shelf for a reservation, keyed by its id; null when none is free. */
   allocateCopyForHold?: Maybe<Copy>;
-  /** Internal (loans): lends a free copy for a loan, keyed by the loan id. BOOK_UNAVAILABLE when none is free for this patron. */
+  /**
+   * Internal (loans): lends a free copy for a loan, keyed by the loan id (the same request again answers the
+   * same copy). BOOK_UNAVAILABLE when none is free for this patron or the book was removed.
+   */
   allocateCopyForLoan: Copy;
   /** Internal (loans): undoes an allocation whose loan could not be recorded; the copy goes back where it was. */
   cancelLoanAllocation: Scalars['Boolean']['output'];
@@ -205,7 +214,11 @@ export type Mutation = {
    * for that reservation, otherwise back on the shelf. Repeating it returns the same copy.
    */
   checkInLoanCopy: Copy;
-  /** Records a copy as lost (librarian). A copy on loan can be marked lost; it then stays out of circulation. */
+  /**
+   * Records a copy as lost (librarian): from the shelf, or while on loan (the loan stays open with
+   * circulation; if the copy turns up and is checked in for that loan it goes back on the shelf). Refused
+   * (CONFLICT) on the hold shelf or once withdrawn.
+   */
   markCopyLost: Copy;
   /**
    * Internal (reservations): a READY hold ended (expired or cancelled). Its copy goes to `handToReservationId`'s
@@ -220,7 +233,10 @@ export type Mutation = {
   removeBook: Scalars['Boolean']['output'];
   /** Edits a book's details (librarian). */
   updateBook: Book;
-  /** Takes one copy out of circulation for good (librarian). Refused (CONFLICT) while it is on loan or on the hold shelf. */
+  /**
+   * Takes one copy out of circulation for good (librarian): from the shelf, or a lost copy written off.
+   * Refused (CONFLICT) while it is on loan or on the hold shelf.
+   */
   withdrawCopy: Copy;
 };
 

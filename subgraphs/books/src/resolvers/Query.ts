@@ -8,6 +8,7 @@ export const Query: QueryResolvers = {
     const book = await loaders.book.load(id);
     return book && !book.withdrawnAt ? book : null;
   },
+  copyByBarcode: (_parent, { barcode }, { catalog }) => catalog.copyByBarcode(barcode),
   books: async (_parent, args, { books, loaders }) => {
     if (args.query && args.query.length > MAX_QUERY_LENGTH) throw badInput(`A search is at most ${MAX_QUERY_LENGTH} characters.`);
     const filter = args.filter ?? {};
