@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { callerCredential, ServiceClock, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import { callerCredential, InMemoryBus, ServiceClock, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
 import { graphql, type GraphQLResponse } from '@shelfwise/testkit';
 import { start, type PaymentsHandle } from '../src/server.js';
 import type { FineModel } from '../src/mappers.js';
@@ -75,13 +75,25 @@ export function describePaymentsSubgraph(
     const codes = (res: GraphQLResponse<unknown>) => (res.errors ?? []).map((e) => e.extensions?.code);
 
     beforeAll(async () => {
-      payments = await start({ ...options(), clock });
-      overdue = await payments.fines.createFine({ userId: alice, loanId: loanOfAlice, amountCents: 150, reason: 'OVERDUE' });
+      payments = await start({
+        ...options(),
+        clock,
+        bus: new InMemoryBus(),
+        money: { currency: 'EUR', maxFineCents: 100_000 },
+        patrons: { exists: (id) => Promise.resolve(([alice, bob, carol] as string[]).includes(id)) },
+      });
+      ({ fine: overdue } = await payments.fines.recordOverdueFine({
+        userId: alice,
+        loanId: loanOfAlice,
+        bookId: randomUUID(),
+        amountCents: 150,
+        daysOverdue: 3,
+      }));
       clock.advance(60);
-      lost = await payments.fines.createFine({ userId: alice, amountCents: 2500, reason: 'LOST', note: 'Never came back.' });
+      lost = await payments.fines.assessFine({ userId: alice, amountCents: 2500, reason: 'LOST', note: 'Never came back.' }, librarian);
       clock.advance(60);
-      damaged = await payments.fines.createFine({ userId: alice, amountCents: 300, reason: 'DAMAGED' });
-      bobs = await payments.fines.createFine({ userId: bob, amountCents: 700, reason: 'OTHER' });
+      damaged = await payments.fines.assessFine({ userId: alice, amountCents: 300, reason: 'DAMAGED' }, librarian);
+      bobs = await payments.fines.assessFine({ userId: bob, amountCents: 700, reason: 'OTHER', note: 'Broken CD case.' }, librarian);
       clock.advance(60);
       await payments.payments.recordPayment({ userId: alice, fineIds: [damaged.id], idempotencyKey: 'alice-1' });
     });
@@ -207,8 +219,8 @@ export function describePaymentsSubgraph(
 
     describe('recordPayment', () => {
       it('charges once per idempotency key and refuses the key for a different request', async () => {
-        const fine = await payments.fines.createFine({ userId: carol, amountCents: 425, reason: 'OVERDUE' });
-        const other = await payments.fines.createFine({ userId: carol, amountCents: 75, reason: 'OTHER' });
+        const fine = await payments.fines.assessFine({ userId: carol, amountCents: 425, reason: 'LOST' }, librarian);
+        const other = await payments.fines.assessFine({ userId: carol, amountCents: 75, reason: 'OTHER', note: 'Lost card.' }, librarian);
         const first = await payments.payments.recordPayment({ userId: carol, fineIds: [fine.id], idempotencyKey: 'carol-1' });
         const retry = await payments.payments.recordPayment({ userId: carol, fineIds: [fine.id.toUpperCase()], idempotencyKey: 'carol-1' });
         expect(retry.id).toBe(first.id);
@@ -248,7 +260,7 @@ export function describePaymentsSubgraph(
 
       it('refuses fines that are not a whole positive number of cents', async () => {
         for (const amountCents of [0, -5, 1.5]) {
-          await expect(payments.fines.createFine({ userId: carol, amountCents, reason: 'OTHER' })).rejects.toMatchObject({
+          await expect(payments.fines.assessFine({ userId: carol, amountCents, reason: 'DAMAGED' }, librarian)).rejects.toMatchObject({
             extensions: { code: 'BAD_USER_INPUT' },
           });
         }
@@ -257,7 +269,7 @@ export function describePaymentsSubgraph(
       if (suite.concurrency) {
         it('charges once when the same payment is retried concurrently', async () => {
           const patron = randomUUID();
-          const fine = await payments.fines.createFine({ userId: patron, amountCents: 990, reason: 'LOST' });
+          const fine = await payments.fines.assessFine({ userId: patron, amountCents: 990, reason: 'LOST' }, librarian);
           const results = await Promise.all(
             Array.from({ length: 8 }, () =>
               payments.payments.recordPayment({ userId: patron, fineIds: [fine.id], idempotencyKey: 'same-key' }),
@@ -270,7 +282,7 @@ export function describePaymentsSubgraph(
 
         it('lets exactly one of several concurrent payments of the same fine through', async () => {
           const patron = randomUUID();
-          const fine = await payments.fines.createFine({ userId: patron, amountCents: 120, reason: 'OVERDUE' });
+          const fine = await payments.fines.assessFine({ userId: patron, amountCents: 120, reason: 'DAMAGED' }, librarian);
           const results = await Promise.allSettled(
             Array.from({ length: 8 }, (_, i) =>
               payments.payments.recordPayment({ userId: patron, fineIds: [fine.id], idempotencyKey: `key-${i}` }),

@@ -1,7 +1,21 @@
 import DataLoader from 'dataloader';
-import { badInput, type Clock, isUuid } from '@shelfwise/kit';
-import type { FineReason, FineStatus } from '../generated/prisma/client.js';
-import type { FineModel } from '../mappers.js';
+import {
+  badInput,
+  type Clock,
+  conflict,
+  type Connection,
+  decodeCursor,
+  encodeCursor,
+  isTimeIdKey,
+  isUuid,
+  notFound,
+  pageSize,
+  type TimeIdKey,
+  toConnection,
+} from '@shelfwise/kit';
+import { Prisma, type FineReason, type FineStatus } from '../generated/prisma/client.js';
+import type { FineModel, FineWaiverModel } from '../mappers.js';
+import { checkFineAmount, cleanNote, MAX_DAYS_OVERDUE, type MoneyConfig } from '../money.js';
 import type { PrismaClient } from './client.js';
 
 /** One user's fines, optionally only those in one state. */
@@ -10,12 +24,29 @@ export interface FinesOfUser {
   status: FineStatus | null;
 }
 
+/** A fine a librarian assesses. */
 export interface NewFine {
   userId: string;
   loanId?: string | null;
   amountCents: number;
   reason: FineReason;
   note?: string | null;
+}
+
+/** What loans reports when an overdue loan comes back (it computed the amount from its policy). */
+export interface OverdueFineInput {
+  loanId: string;
+  userId: string;
+  bookId: string;
+  amountCents: number;
+  daysOverdue: number;
+}
+
+/** A page of the waiver audit trail. */
+export interface WaiverQuery {
+  userId?: string | null;
+  first?: number | null;
+  after?: string | null;
 }
 
 /** Newest first; the id breaks ties so the order is stable. */
@@ -29,6 +60,7 @@ export class FineRepository {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly clock: Clock,
+    private readonly money: MoneyConfig,
   ) {}
 
   /** Batches fine lookups by id. */
@@ -78,22 +110,141 @@ export class FineRepository {
     });
   }
 
+  /** Each fine's waiver (the audit trail entry), for many fines in one query. */
+  waiverByFineLoader(): DataLoader<string, FineWaiverModel | null> {
+    return new DataLoader(async (fineIds) => {
+      const rows = await this.prisma.fineWaiver.findMany({ where: { fineId: { in: fineIds.filter(isUuid) } } });
+      const byFine = new Map(rows.map((w) => [w.fineId, w]));
+      return fineIds.map((id) => byFine.get(id) ?? null);
+    });
+  }
+
+  /** What one patron owes now (the sum of their OPEN fines, in cents), in one statement. */
+  async balanceOf(userId: string): Promise<number> {
+    if (!isUuid(userId)) throw badInput('userId must be a UUID.', { field: 'userId' });
+    const { _sum } = await this.prisma.fine.aggregate({ where: { userId, status: 'OPEN' }, _sum: { amountCents: true } });
+    return _sum.amountCents ?? 0;
+  }
+
   /**
-   * Records a fine as OPEN (used by tests and seeding until the assessFine mutation and the overdue scan
-   * arrive). Amounts are whole cents, at least one.
+   * Records the overdue fine of a returned loan, at most once per loan whatever the retries and races:
+   * the unique key on `overdueLoanId` decides, and the loser reads the winner's fine. `created` is true
+   * only for the call that wrote it (which alone publishes FINE_ASSESSED). A repeat returns the first
+   * fine unchanged even if its amount differs (the first return decided it); a repeat naming another
+   * patron is a CONFLICT.
    */
-  async createFine(input: NewFine): Promise<FineModel> {
-    if (!Number.isInteger(input.amountCents) || input.amountCents < 1) throw badInput('A fine is a whole number of cents, at least 1.');
-    if (!isUuid(input.userId) || (input.loanId != null && !isUuid(input.loanId))) throw badInput('userId and loanId must be UUIDs.');
+  async recordOverdueFine(input: OverdueFineInput): Promise<{ fine: FineModel; created: boolean }> {
+    for (const field of ['loanId', 'userId', 'bookId'] as const)
+      if (!isUuid(input[field])) throw badInput(`${field} must be a UUID.`, { field });
+    checkFineAmount(input.amountCents, this.money);
+    if (!Number.isSafeInteger(input.daysOverdue) || input.daysOverdue < 1 || input.daysOverdue > MAX_DAYS_OVERDUE)
+      throw badInput(`daysOverdue is a whole number of days from 1 to ${MAX_DAYS_OVERDUE}; got ${input.daysOverdue}.`, {
+        field: 'daysOverdue',
+      });
+    const loanId = input.loanId.toLowerCase();
+    try {
+      const fine = await this.prisma.fine.create({
+        data: {
+          userId: input.userId.toLowerCase(),
+          loanId,
+          overdueLoanId: loanId,
+          amountCents: input.amountCents,
+          reason: 'OVERDUE',
+          daysOverdue: input.daysOverdue,
+          createdAt: this.clock.now(),
+        },
+      });
+      return { fine, created: true };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const fine = await this.prisma.fine.findUnique({ where: { overdueLoanId: loanId } });
+      if (!fine) throw err;
+      if (fine.userId !== input.userId.toLowerCase())
+        throw conflict('This loan already has an overdue fine recorded for another patron.', { field: 'loanId' });
+      return { fine, created: false };
+    }
+  }
+
+  /**
+   * A fine a librarian assesses: LOST, DAMAGED or OTHER (overdue fines come only from returns), a whole
+   * number of cents within the configured maximum, a note of at most 500 characters that OTHER requires.
+   */
+  async assessFine(input: NewFine, assessedById: string | null): Promise<FineModel> {
+    if (!isUuid(input.userId)) throw badInput('userId must be a UUID.', { field: 'userId' });
+    if (input.loanId != null && !isUuid(input.loanId)) throw badInput('loanId must be a UUID (or left out).', { field: 'loanId' });
+    if (input.reason === 'OVERDUE')
+      throw badInput('Overdue fines are assessed automatically when a late loan is returned. Choose LOST, DAMAGED or OTHER.', {
+        field: 'reason',
+      });
+    checkFineAmount(input.amountCents, this.money);
+    const note = cleanNote(input.note, 'The note');
+    if (input.reason === 'OTHER' && note === null)
+      throw badInput('Say what the fine is for in the note: it is required when the reason is OTHER.', { field: 'note' });
     return this.prisma.fine.create({
       data: {
-        userId: input.userId,
-        loanId: input.loanId ?? null,
+        userId: input.userId.toLowerCase(),
+        loanId: input.loanId?.toLowerCase() ?? null,
         amountCents: input.amountCents,
         reason: input.reason,
-        note: input.note ?? null,
+        note,
+        assessedById,
         createdAt: this.clock.now(),
       },
     });
   }
+
+  /**
+   * Waives an OPEN fine and writes the audit trail entry (who, when, why) in the same transaction. The
+   * conditional update is the guard against a concurrent payment or waiver: only one of them finds the
+   * fine OPEN. NOT_FOUND for an unknown fine, CONFLICT for one already paid or waived.
+   */
+  async waiveFine(fineId: string, reason: string, waivedById: string): Promise<FineModel> {
+    const why = cleanNote(reason, 'The reason');
+    if (why === null) throw badInput('Say why the fine is waived: the reason is kept in the audit trail.', { field: 'reason' });
+    if (!isUuid(fineId)) throw notFound('No fine has this id. Check the fine id.');
+    const now = this.clock.now();
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const fine = await tx.fine.update({ where: { id: fineId, status: 'OPEN' }, data: { status: 'WAIVED', updatedAt: now } });
+        await tx.fineWaiver.create({ data: { fineId, userId: fine.userId, waivedById, reason: why, createdAt: now } });
+        return fine;
+      });
+    } catch (err) {
+      if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025')) throw err;
+      const fine = await this.prisma.fine.findUnique({ where: { id: fineId } });
+      if (!fine) throw notFound('No fine has this id. Check the fine id.');
+      throw conflict(`This fine is already ${fine.status === 'PAID' ? 'paid' : 'waived'}; only an OPEN fine can be waived.`);
+    }
+  }
+
+  /** The waiver audit trail, newest first, optionally one patron's; a Relay page. */
+  async listWaivers(query: WaiverQuery): Promise<Connection<FineWaiverModel>> {
+    const size = pageSize(query.first);
+    const after = decodeCursor(WAIVER_CURSOR, query.after, isWaiverKey);
+    if (query.userId != null && !isUuid(query.userId)) throw badInput('userId must be a UUID.', { field: 'userId' });
+    const where: Prisma.FineWaiverWhereInput = query.userId ? { userId: query.userId.toLowerCase() } : {};
+    const [rows, total] = await Promise.all([
+      this.prisma.fineWaiver.findMany({
+        where: after ? { AND: [where, beforeKey(after)] } : where,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: size + 1,
+      }),
+      this.prisma.fineWaiver.count({ where }),
+    ]);
+    return toConnection(rows, size, total, (w) => encodeCursor(WAIVER_CURSOR, [w.createdAt.toISOString(), w.id] satisfies TimeIdKey));
+  }
+}
+
+const WAIVER_CURSOR = 'fineWaivers';
+
+const isWaiverKey = (value: unknown): value is TimeIdKey => isTimeIdKey(value) && isUuid(value[1]);
+
+/** Rows strictly after the cursor in newest-first (createdAt, id) order. */
+function beforeKey([createdAt, id]: TimeIdKey): Prisma.FineWaiverWhereInput {
+  const at = new Date(createdAt);
+  return { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] };
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 }

@@ -1,18 +1,25 @@
 import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { appError, badInput, type Clock, conflict, ErrorCode, isUuid, notFound } from '@shelfwise/kit';
+import type { PaymentMethod } from '../generated/prisma/client.js';
 import type { FineModel, PaymentModel } from '../mappers.js';
+import { MAX_FINES_PER_PAYMENT, type MoneyConfig } from '../money.js';
+import type { PaymentProvider } from '../providers.js';
 import type { PrismaClient } from './client.js';
 
 export interface PaymentRequest {
+  /** The patron paying; only their own fines can be in it. */
   userId: string;
   fineIds: string[];
   /** Chosen by the client, unique per payment it means to make; retries reuse it. */
   idempotencyKey: string;
+  /** Default CARD (a patron paying themselves uses a card). */
+  method?: PaymentMethod;
+  /** The librarian taking the money at the desk; null when the patron pays themselves. */
+  recordedById?: string | null;
 }
 
-const MAX_KEY_LENGTH = 200;
-const MAX_FINES_PER_PAYMENT = 100;
+export const MAX_KEY_LENGTH = 200;
 
 /**
  * Payments: the only code that reads or writes them. Loaders are per request (created in the context).
@@ -21,6 +28,8 @@ export class PaymentRepository {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly clock: Clock,
+    private readonly money: MoneyConfig,
+    private readonly provider: PaymentProvider,
   ) {}
 
   /** Each user's payments, newest first, for many users in one query. */
@@ -59,11 +68,17 @@ export class PaymentRepository {
   }
 
   /**
-   * Pays the given OPEN fines of one user in full, once per idempotency key: a retry with the same key
-   * and the same fines returns the first payment instead of charging again; the same key with other
-   * fines is refused (IDEMPOTENCY_KEY_REUSED). Fines that are not this user's are NOT_FOUND; fines no
-   * longer open (paid or waived meanwhile) are a CONFLICT and nothing is charged.
-   * Used by tests and seeding; the payFines mutation (a later issue) builds on it.
+   * Pays the given OPEN fines of one user in full through the provider, once per idempotency key: a
+   * retry with the same key and the same fines returns the first payment instead of charging again; the
+   * same key with other fines (or another method) is refused (IDEMPOTENCY_KEY_REUSED). Fines that are not
+   * this user's are NOT_FOUND (whether they exist is not revealed); fines no longer open (paid or waived
+   * meanwhile) are a CONFLICT. Any refusal records nothing and charges nothing.
+   *
+   * Concurrency (real Postgres): the transaction first claims the fines with a conditional update
+   * (OPEN → PAID), so of several concurrent requests for the same fines exactly one gets past it (the
+   * others wait for its row locks, then find the fines PAID); the unique (userId, idempotencyKey) key
+   * stops a second payment under one key. A request that loses either race answers with the winner's
+   * payment when the winner used the same key and request, and is refused otherwise.
    */
   async recordPayment(request: PaymentRequest): Promise<PaymentModel> {
     const { userId } = request;
@@ -73,7 +88,9 @@ export class PaymentRepository {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw badInput(`An idempotency key is 1 to ${MAX_KEY_LENGTH} characters.`);
     if (fineIds.length === 0) throw badInput('Choose at least one fine to pay.');
     if (fineIds.length > MAX_FINES_PER_PAYMENT) throw badInput(`A payment settles at most ${MAX_FINES_PER_PAYMENT} fines.`);
-    const requestHash = hashRequest(fineIds);
+    const method = request.method ?? 'CARD';
+    const recordedById = request.recordedById ?? null;
+    const requestHash = hashRequest(fineIds, method);
 
     const earlier = await this.replay(userId, key, requestHash);
     if (earlier) return earlier;
@@ -87,10 +104,25 @@ export class PaymentRepository {
         const settled = await tx.fine.updateMany({ where: { id: { in: fineIds }, userId, status: 'OPEN' }, data: { status: 'PAID' } });
         if (settled.count !== fineIds.length)
           throw conflict('Some of these fines are no longer open (already paid or waived). Reload your fines and pay the open ones.');
+        const amountCents = fines.reduce((sum, f) => sum + f.amountCents, 0);
+        // The money is taken only once the fines are ours; a refused charge rolls the claim back.
+        const receipt = await this.provider.charge({
+          userId,
+          amountCents,
+          currency: this.money.currency,
+          method,
+          idempotencyKey: `${userId}:${key}`,
+          recordedById,
+        });
         return tx.payment.create({
           data: {
             userId,
-            amountCents: fines.reduce((sum, f) => sum + f.amountCents, 0),
+            amountCents,
+            currency: this.money.currency,
+            provider: this.provider.name,
+            providerReference: receipt.reference,
+            method,
+            recordedById,
             idempotencyKey: key,
             requestHash,
             createdAt: this.clock.now(),
@@ -122,6 +154,8 @@ export class PaymentRepository {
 }
 
 /** What a request asks for, independent of the order the fines were listed in. */
-function hashRequest(sortedFineIds: string[]): string {
-  return createHash('sha256').update(sortedFineIds.join(',')).digest('hex');
+function hashRequest(sortedFineIds: string[], method: PaymentMethod): string {
+  return createHash('sha256')
+    .update(`${method}|${sortedFineIds.join(',')}`)
+    .digest('hex');
 }

@@ -5,4 +5,5 @@ export const Fine: FineResolvers = {
   __resolveReference: (ref, { loaders }) => loaders.fine.load(ref.id),
   user: (fine) => ({ id: fine.userId }),
   loan: (fine) => (fine.loanId ? { id: fine.loanId } : null),
+  waiver: (fine, _args, { loaders }) => (fine.status === 'WAIVED' ? loaders.waiverByFine.load(fine.id) : null),
 };

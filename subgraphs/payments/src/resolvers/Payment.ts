@@ -4,4 +4,6 @@ import type { PaymentResolvers } from '../generated/graphql.js';
 export const Payment: PaymentResolvers = {
   user: (payment) => ({ id: payment.userId }),
   fines: (payment, _args, { loaders }) => loaders.finesByPayment.load(payment.id),
+  reference: (payment) => payment.providerReference,
+  recordedBy: (payment) => (payment.recordedById ? { id: payment.recordedById } : null),
 };

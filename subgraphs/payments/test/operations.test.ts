@@ -1,0 +1,3 @@
+import { describePaymentOperations } from './operations.js';
+
+describePaymentOperations('payments operations (PGlite)', describe, () => ({}));
