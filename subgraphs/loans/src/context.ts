@@ -1,21 +1,33 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
+import { serviceOf, viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
+import type { Circulation } from './circulation.js';
 import type { LoanRepository } from './data/LoanRepository.js';
+import type { PolicyRepository } from './data/PolicyRepository.js';
 
-/** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
-export interface Context {
-  viewer: Viewer | null;
+/** What every request shares: the repositories, the sagas and the clock. */
+export interface LoansServices {
   clock: Clock;
   loans: LoanRepository;
+  policies: PolicyRepository;
+  circulation: Circulation;
+}
+
+/** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
+export interface Context extends LoansServices {
+  viewer: Viewer | null;
+  /** The calling subgraph on an internal call (service credential); null through the router. */
+  service: string | null;
   loaders: ReturnType<typeof createLoaders>;
 }
 
-export function createLoaders(loans: LoanRepository) {
+export function createLoaders(services: LoansServices) {
   return {
-    loan: loans.loanLoader(),
+    loan: services.loans.loanLoader(),
+    userLoans: services.loans.userLoansLoader(services.clock.now()),
+    policy: services.policies.loader(),
   };
 }
 
-export function createContext(req: IncomingMessage, loans: LoanRepository, clock: Clock): Context {
-  return { viewer: viewerOf(req), clock, loans, loaders: createLoaders(loans) };
+export function createContext(req: IncomingMessage, services: LoansServices): Context {
+  return { ...services, viewer: viewerOf(req), service: serviceOf(req), loaders: createLoaders(services) };
 }

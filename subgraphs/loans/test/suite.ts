@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { encodeCursor, callerCredential, ServiceClock, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import {
+  encodeCursor,
+  callerCredential,
+  serviceCredential,
+  ServiceClock,
+  CALLER_HEADER,
+  type Role,
+  type ServiceOptions,
+} from '@shelfwise/kit';
 import { graphql, type GraphQLResponse } from '@shelfwise/testkit';
 import { start, type LoansHandle } from '../src/server.js';
 import type { LoanModel } from '../src/mappers.js';
@@ -52,7 +60,7 @@ export function describeLoansSubgraph(
     let aliceA: LoanModel; // alice, book A, active, due in 11 days
     let aliceB: LoanModel; // alice, book B, active, due in 1 day
     let bobA: LoanModel; // bob, book A, active
-    let daveLoans: LoanModel[]; // 50 loans of book C, borrowed in groups of 5 at the same time
+    let daveLoans: LoanModel[]; // 50 loans of 50 books, borrowed in groups of 5 at the same time
 
     const as = (userId: string, role: Role = 'PATRON') => ({ [CALLER_HEADER]: callerCredential({ userId, role }) });
     const staff = () => as(librarian, 'LIBRARIAN');
@@ -88,11 +96,19 @@ export function describeLoansSubgraph(
       loans.loans.create({ userId, bookId, copyId: randomUUID(), borrowedAt, dueAt });
 
     beforeAll(async () => {
-      loans = await start({ ...options(), clock });
+      // No background passes: this suite has no books or payments to talk to.
+      loans = await start({ ...options(), clock, circulation: { reconcileIntervalMs: 0, scanIntervalMs: 0 } });
       const created = await newLoan(alice, bookA, daysFromNow(-30), daysFromNow(-16));
       returned = await loans.database.prisma.loan.update({
         where: { id: created.id },
-        data: { status: 'RETURNED', returnedAt: daysFromNow(-20) },
+        data: {
+          status: 'RETURNED',
+          returnedAt: daysFromNow(-20),
+          openBookId: null,
+          checkedInAt: daysFromNow(-20),
+          fineCents: 0,
+          fineSettledAt: daysFromNow(-20),
+        },
       });
       aliceA = await newLoan(alice, bookA, daysFromNow(-3), daysFromNow(11));
       aliceB = await newLoan(alice, bookB, daysFromNow(-2), daysFromNow(1));
@@ -100,7 +116,8 @@ export function describeLoansSubgraph(
       const base = daysFromNow(-5).getTime();
       daveLoans = [];
       for (let i = 0; i < 50; i += 1) {
-        daveLoans.push(await newLoan(dave, bookC, new Date(base - Math.floor(i / 5) * HOUR), daysFromNow(9)));
+        // One open loan per book per patron: each of dave's loans is of a different book.
+        daveLoans.push(await newLoan(dave, randomUUID(), new Date(base - Math.floor(i / 5) * HOUR), daysFromNow(9)));
       }
     });
     afterAll(async () => {
@@ -282,6 +299,158 @@ export function describeLoansSubgraph(
 
       it('refuses anonymous callers', async () => {
         expect(codes(await query('{ loanPolicies { role } }'))).toEqual(['UNAUTHENTICATED']);
+      });
+    });
+
+    describe('User.loans over many users', () => {
+      it('costs the same few statements for 60 users as for one, through _entities', async () => {
+        const many = [alice, bob, dave, ...Array.from({ length: 57 }, () => randomUUID())];
+        const run = async (users: string[]) => {
+          const before = loans.database.db.stats.statements;
+          const res = await query<{ _entities: { loans: Page }[] }>(
+            `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { loans(first: 5) { ${PAGE_FIELDS} } } } }`,
+            { reps: users.map((id) => ({ __typename: 'User', id })) },
+            staff(),
+          );
+          expect(res.errors).toBeUndefined();
+          return { pages: res.data!._entities.map((e) => e.loans), statements: loans.database.db.stats.statements - before };
+        };
+        const one = await run([alice]);
+        const sixty = await run(many);
+        expect(sixty.statements).toBe(one.statements);
+        expect(one.statements).toBeLessThanOrEqual(3);
+        expect(ids(sixty.pages[0])).toEqual([aliceB.id, aliceA.id, returned.id]);
+        expect(sixty.pages[0]?.totalCount).toBe(3);
+        expect(ids(sixty.pages[1])).toEqual([bobA.id]);
+        expect(sixty.pages[2]?.totalCount).toBe(50);
+        expect(sixty.pages[2]?.edges).toHaveLength(5);
+        expect(sixty.pages[2]?.pageInfo.hasNextPage).toBe(true);
+        expect(sixty.pages.slice(3).every((p) => p.totalCount === 0 && p.edges.length === 0)).toBe(true);
+        // The batched first page and the single-user path agree on order and cursors.
+        const single = await userLoans(dave, { first: 5 }, staff());
+        expect(single.data?._entities[0]?.loans).toEqual(sixty.pages[2]);
+      });
+    });
+
+    describe('Query.borrowings (internal)', () => {
+      const borrowings = (pairs: { userId: string; bookId: string }[], headers: Record<string, string>) =>
+        query<{ borrowings: boolean[] }>('query($pairs: [BorrowingPairInput!]!) { borrowings(pairs: $pairs) }', { pairs }, headers);
+      const service = { [CALLER_HEADER]: serviceCredential('reviews') };
+
+      it('answers, in order, whether each user ever borrowed each book, in one statement', async () => {
+        const before = loans.database.db.stats.statements;
+        const res = await borrowings(
+          [
+            { userId: alice, bookId: bookA }, // active and returned loans
+            { userId: alice, bookId: bookB },
+            { userId: bob, bookId: bookB }, // never
+            { userId: bob, bookId: bookA },
+            { userId: 'not-a-uuid', bookId: bookA },
+            { userId: dave, bookId: daveLoans[7]!.bookId },
+            { userId: dave, bookId: bookC },
+          ],
+          service,
+        );
+        expect(res.errors).toBeUndefined();
+        expect(res.data?.borrowings).toEqual([true, true, false, true, false, true, false]);
+        expect(loans.database.db.stats.statements - before).toBe(1);
+      });
+
+      it('is refused to people, staff included, and capped at 500 pairs', async () => {
+        for (const headers of [{}, as(alice), staff()]) {
+          expect(codes(await borrowings([{ userId: alice, bookId: bookA }], headers))).toEqual(['FORBIDDEN']);
+        }
+        const tooMany = Array.from({ length: 501 }, () => ({ userId: alice, bookId: bookA }));
+        expect(codes(await borrowings(tooMany, service))).toEqual(['BAD_USER_INPUT']);
+        const none = await borrowings([], service);
+        expect(none.data?.borrowings).toEqual([]);
+      });
+    });
+
+    describe('updateLoanPolicy', () => {
+      const update = (role: string, input: Record<string, unknown>, headers: Record<string, string>) =>
+        query<{ updateLoanPolicy: Record<string, unknown> }>(
+          'mutation($role: Role!, $input: LoanPolicyInput!) { updateLoanPolicy(role: $role, input: $input) { role loanDays maxRenewals maxActiveLoans finePerOverdueDayCents } }',
+          { role, input },
+          headers,
+        );
+      const admin = () => as(randomUUID(), 'ADMIN');
+
+      it('lets an admin change some fields of one role and keeps the rest', async () => {
+        const res = await update('LIBRARIAN', { loanDays: 28, maxActiveLoans: 20 }, admin());
+        expect(res.errors).toBeUndefined();
+        expect(res.data?.updateLoanPolicy).toEqual({
+          role: 'LIBRARIAN',
+          loanDays: 28,
+          maxRenewals: 2,
+          maxActiveLoans: 20,
+          finePerOverdueDayCents: 25,
+        });
+        const all = await query<{ loanPolicies: { role: string; loanDays: number }[] }>(
+          '{ loanPolicies { role loanDays } }',
+          {},
+          as(alice),
+        );
+        expect(all.data?.loanPolicies).toEqual([
+          { role: 'PATRON', loanDays: 14 },
+          { role: 'LIBRARIAN', loanDays: 28 },
+          { role: 'ADMIN', loanDays: 14 },
+        ]);
+        await update('LIBRARIAN', { loanDays: 14, maxActiveLoans: 5 }, admin());
+      });
+
+      it('refuses values out of range, an empty change, and anyone but an admin', async () => {
+        for (const input of [
+          { loanDays: 0 },
+          { loanDays: 366 },
+          { maxRenewals: -1 },
+          { maxActiveLoans: 101 },
+          { finePerOverdueDayCents: -5 },
+          { maxFinePerLoanCents: 1_000_001 },
+          { holdPickupDays: 0 },
+          { maxBalanceCents: -1 },
+          {},
+          { loanDays: null },
+        ]) {
+          const res = await update('PATRON', input, admin());
+          expect([input, codes(res)]).toEqual([input, ['BAD_USER_INPUT']]);
+        }
+        const bad = await update('PATRON', { loanDays: 0 }, admin());
+        expect(bad.errors?.[0]?.message).toMatch(/"loanDays" must be a whole number from 1 to 365/);
+        expect(codes(await update('PATRON', { loanDays: 7 }, staff()))).toEqual(['FORBIDDEN']);
+        expect(codes(await update('PATRON', { loanDays: 7 }, as(alice)))).toEqual(['FORBIDDEN']);
+        expect(codes(await update('PATRON', { loanDays: 7 }, {}))).toEqual(['UNAUTHENTICATED']);
+        const unchanged = await query<{ loanPolicies: { loanDays: number }[] }>('{ loanPolicies { loanDays } }', {}, as(alice));
+        expect(unchanged.data?.loanPolicies.map((p) => p.loanDays)).toEqual([14, 14, 14]);
+      });
+    });
+
+    describe('Loan.fineCents', () => {
+      it('is 0 on time, grows per full overdue day and stops at the cap; a returned loan keeps what it was charged', async () => {
+        const late = await newLoan(randomUUID(), bookA, daysFromNow(-20), new Date(clock.now().getTime() - 3 * DAY * 1000 - HOUR));
+        const veryLate = await newLoan(randomUUID(), bookA, daysFromNow(-200), daysFromNow(-100));
+        const charged = await loans.database.prisma.loan.update({
+          where: { id: (await newLoan(randomUUID(), bookA, daysFromNow(-30), daysFromNow(-16))).id },
+          data: {
+            status: 'RETURNED',
+            returnedAt: daysFromNow(-10),
+            openBookId: null,
+            fineCents: 150,
+            checkedInAt: daysFromNow(-10),
+            fineSettledAt: daysFromNow(-10),
+          },
+        });
+        const res = await entities([aliceA.id, late.id, veryLate.id, charged.id], staff());
+        expect(res.errors).toBeUndefined();
+        const fines = await query<{ _entities: { fineCents: number }[] }>(
+          'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Loan { fineCents } } }',
+          { reps: [aliceA.id, late.id, veryLate.id, charged.id].map((id) => ({ __typename: 'Loan', id })) },
+          staff(),
+        );
+        expect(fines.errors).toBeUndefined();
+        // 3 full days × 25; 100 days × 25 capped at 1000; the returned loan's recorded 150.
+        expect(fines.data?._entities.map((l) => l.fineCents)).toEqual([0, 75, 1000, 150]);
+        await loans.database.prisma.loan.deleteMany({ where: { id: { in: [late.id, veryLate.id, charged.id] } } });
       });
     });
 

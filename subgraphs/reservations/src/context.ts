@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
+import { serviceOf, viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { ReservationRepository } from './data/ReservationRepository.js';
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
 export interface Context {
   viewer: Viewer | null;
+  /** The calling subgraph on an internal call (service credential); null through the router. */
+  service: string | null;
   clock: Clock;
   reservations: ReservationRepository;
   loaders: ReturnType<typeof createLoaders>;
@@ -19,5 +21,5 @@ export function createLoaders(reservations: ReservationRepository) {
 }
 
 export function createContext(req: IncomingMessage, reservations: ReservationRepository, clock: Clock): Context {
-  return { viewer: viewerOf(req), clock, reservations, loaders: createLoaders(reservations) };
+  return { viewer: viewerOf(req), service: serviceOf(req), clock, reservations, loaders: createLoaders(reservations) };
 }

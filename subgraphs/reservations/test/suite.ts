@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeCursor, callerCredential, CALLER_HEADER, type Role, type ServiceOptions } from '@shelfwise/kit';
+import { encodeCursor, callerCredential, CALLER_HEADER, serviceCredential, type Role, type ServiceOptions } from '@shelfwise/kit';
 import { graphql, type GraphQLResponse } from '@shelfwise/testkit';
 import { start, type ReservationsHandle } from '../src/server.js';
 import type { ReservationModel } from '../src/mappers.js';
@@ -214,6 +214,29 @@ export function describeReservationsSubgraph(
         expect(res.data?._entities).toHaveLength(100);
         expect(res.data?._entities.slice(0, 5).map((b) => b.holdQueueLength)).toEqual([3, 2, 1, 0, 0]);
         expect(res.data?._entities.slice(5).every((b) => b.holdQueueLength === 0)).toBe(true);
+      });
+    });
+
+    describe('Query.waitingHoldCount (internal)', () => {
+      const waiting = (bookId: string, headers: Record<string, string>) =>
+        query<{ waitingHoldCount: number }>('query($id: ID!) { waitingHoldCount(bookId: $id) }', { id: bookId }, headers);
+      const service = { [CALLER_HEADER]: serviceCredential('loans') };
+
+      it('answers another service how many holds wait for a book', async () => {
+        expect((await waiting(bookX, service)).data?.waitingHoldCount).toBe(3);
+        expect((await waiting(bookY, service)).data?.waitingHoldCount).toBe(1);
+        expect((await waiting(bookZ, service)).data?.waitingHoldCount).toBe(0);
+        const before = stats();
+        expect((await waiting('not-a-uuid', service)).data?.waitingHoldCount).toBe(0);
+        expect(stats() - before).toBe(0);
+      });
+
+      it('is refused to people, staff included', async () => {
+        for (const headers of [{}, as(alice), staff(), as(librarian, 'ADMIN')]) {
+          const res = await waiting(bookX, headers);
+          expect(res.data).toBeNull();
+          expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+        }
       });
     });
 

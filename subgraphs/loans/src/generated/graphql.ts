@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -23,6 +24,14 @@ export type Book = {
   __typename?: 'Book';
   /** Stable identifier. */
   id: Scalars['ID']['output'];
+};
+
+/** One (user, book) pair for `borrowings`. */
+export type BorrowingPairInput = {
+  /** The book. */
+  bookId: Scalars['ID']['input'];
+  /** The user. */
+  userId: Scalars['ID']['input'];
 };
 
 /** One physical copy of a book, identified by the barcode on its label. */
@@ -46,6 +55,12 @@ export type Loan = {
   copy: Copy;
   /** When the copy is due back; renewing moves it later. */
   dueAt: Scalars['DateTime']['output'];
+  /**
+   * The overdue fine of this loan, in cents: for a returned loan, what it was charged when it came back; for
+   * an active loan, what it would be charged if it came back now. Full days late × the borrower's policy
+   * `finePerOverdueDayCents`, at most `maxFinePerLoanCents`; 0 when on time.
+   */
+  fineCents: Scalars['Int']['output'];
   /** Stable identifier. */
   id: Scalars['ID']['output'];
   /** True when the loan is active and its due time has passed. */
@@ -113,12 +128,95 @@ export type LoanPolicy = {
   role: Role;
 };
 
+/** Changes to one role's loan policy; fields left out keep their value. */
+export type LoanPolicyInput = {
+  /** Fine per full day a copy is overdue, in cents, 0–10000. */
+  finePerOverdueDayCents?: InputMaybe<Scalars['Int']['input']>;
+  /** Days a copy waits on the hold shelf, 1–60. */
+  holdPickupDays?: InputMaybe<Scalars['Int']['input']>;
+  /** Days from checkout (or renewal) until a copy is due, 1–365. */
+  loanDays?: InputMaybe<Scalars['Int']['input']>;
+  /** How many loans a user may have active at once, 0–100 (0: this role may not borrow). */
+  maxActiveLoans?: InputMaybe<Scalars['Int']['input']>;
+  /** A user owing more than this, in cents, may not borrow; 0–1000000. */
+  maxBalanceCents?: InputMaybe<Scalars['Int']['input']>;
+  /** The most one loan can be fined for being overdue, in cents, 0–1000000. */
+  maxFinePerLoanCents?: InputMaybe<Scalars['Int']['input']>;
+  /** How many times one loan may be renewed, 0–20. */
+  maxRenewals?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** Where a loan is in its life. */
 export type LoanStatus =
   /** The copy is out with the patron. */
   | 'ACTIVE'
   /** The copy came back. */
   | 'RETURNED';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Borrows a copy of a book for the signed-in user, under their role's loan policy. Refusals:
+   * BOOK_UNAVAILABLE (no copy is free for you — a hold can be placed), LOAN_LIMIT_REACHED, PATRON_BLOCKED
+   * (fines over the limit, or an overdue loan), CONFLICT (you already have this book on loan). A refused
+   * borrow changes nothing.
+   */
+  borrowBook: Loan;
+  /** Checks in a copy handed back at the desk (library staff), by its barcode: returns its active loan. */
+  checkInCopy: Loan;
+  /**
+   * Checks a copy out to a patron at the circulation desk (library staff), by the barcode on its label. The
+   * same refusals as `borrowBook`, for that patron; the patron's loan policy is the PATRON one.
+   */
+  checkOutCopy: Loan;
+  /**
+   * Renews an active loan (its borrower or library staff): the new due date is the renewal time plus the
+   * policy's `loanDays`, never earlier than the current due date. Refusals: RENEWAL_LIMIT_REACHED,
+   * RENEWAL_BLOCKED_BY_HOLD (others wait for the book), PATRON_BLOCKED (the loan is overdue: return it),
+   * ALREADY_RETURNED.
+   */
+  renewLoan: Loan;
+  /**
+   * Returns a loan: the borrower themselves or library staff. The copy goes back to books (or to the first
+   * waiting hold) and an overdue fine is assessed by payments; if either is down, the return still counts
+   * and those steps finish when it is back. ALREADY_RETURNED when it already came back.
+   */
+  returnLoan: Loan;
+  /** Changes one role's loan policy (admins only); applies to checkouts, renewals and returns from now on. */
+  updateLoanPolicy: LoanPolicy;
+};
+
+
+export type MutationBorrowBookArgs = {
+  bookId: Scalars['ID']['input'];
+};
+
+
+export type MutationCheckInCopyArgs = {
+  barcode: Scalars['String']['input'];
+};
+
+
+export type MutationCheckOutCopyArgs = {
+  barcode: Scalars['String']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationRenewLoanArgs = {
+  loanId: Scalars['ID']['input'];
+};
+
+
+export type MutationReturnLoanArgs = {
+  loanId: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateLoanPolicyArgs = {
+  input: LoanPolicyInput;
+  role: Role;
+};
 
 /** Relay page information. */
 export type PageInfo = {
@@ -131,10 +229,20 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Internal (reviews): for each pair, in order, whether that user has ever had a loan of that book (active
+   * or returned). At most 500 pairs; one SQL statement for the whole list.
+   */
+  borrowings: Array<Scalars['Boolean']['output']>;
   /** The lending rules of every role. Any signed-in user can read them. */
   loanPolicies: Array<LoanPolicy>;
   /** Every loan matching `filter`, newest first. Library staff only. */
   loans: LoanConnection;
+};
+
+
+export type QueryBorrowingsArgs = {
+  pairs: Array<BorrowingPairInput>;
 };
 
 
@@ -271,16 +379,19 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Book: ResolverTypeWrapper<BookModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  BorrowingPairInput: BorrowingPairInput;
   Copy: ResolverTypeWrapper<CopyModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Loan: ResolverTypeWrapper<LoanModel>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   LoanConnection: ResolverTypeWrapper<LoanConnectionModel>;
   LoanEdge: ResolverTypeWrapper<Omit<LoanEdge, 'node'> & { node: ResolversTypes['Loan'] }>;
   LoanFilter: LoanFilter;
   LoanPolicy: ResolverTypeWrapper<LoanPolicyModel>;
+  LoanPolicyInput: LoanPolicyInput;
   LoanStatus: LoanStatus;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Role: Role;
@@ -292,15 +403,18 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Book: BookModel;
   ID: Scalars['ID']['output'];
+  BorrowingPairInput: BorrowingPairInput;
   Copy: CopyModel;
   DateTime: Scalars['DateTime']['output'];
   Loan: LoanModel;
-  Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
   LoanConnection: LoanConnectionModel;
   LoanEdge: Omit<LoanEdge, 'node'> & { node: ResolversParentTypes['Loan'] };
   LoanFilter: LoanFilter;
   LoanPolicy: LoanPolicyModel;
+  LoanPolicyInput: LoanPolicyInput;
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   User: UserModel;
@@ -352,6 +466,7 @@ export type LoanResolvers<ContextType = Context, ParentType extends ResolversPar
   borrowedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   copy?: Resolver<ResolversTypes['Copy'], ParentType, ContextType>;
   dueAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fineCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   renewalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -382,12 +497,22 @@ export type LoanPolicyResolvers<ContextType = Context, ParentType extends Resolv
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  borrowBook?: Resolver<ResolversTypes['Loan'], ParentType, ContextType, RequireFields<MutationBorrowBookArgs, 'bookId'>>;
+  checkInCopy?: Resolver<ResolversTypes['Loan'], ParentType, ContextType, RequireFields<MutationCheckInCopyArgs, 'barcode'>>;
+  checkOutCopy?: Resolver<ResolversTypes['Loan'], ParentType, ContextType, RequireFields<MutationCheckOutCopyArgs, 'barcode' | 'userId'>>;
+  renewLoan?: Resolver<ResolversTypes['Loan'], ParentType, ContextType, RequireFields<MutationRenewLoanArgs, 'loanId'>>;
+  returnLoan?: Resolver<ResolversTypes['Loan'], ParentType, ContextType, RequireFields<MutationReturnLoanArgs, 'loanId'>>;
+  updateLoanPolicy?: Resolver<ResolversTypes['LoanPolicy'], ParentType, ContextType, RequireFields<MutationUpdateLoanPolicyArgs, 'input' | 'role'>>;
+}>;
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  borrowings?: Resolver<Array<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<QueryBorrowingsArgs, 'pairs'>>;
   loanPolicies?: Resolver<Array<ResolversTypes['LoanPolicy']>, ParentType, ContextType>;
   loans?: Resolver<ResolversTypes['LoanConnection'], ParentType, ContextType, Partial<QueryLoansArgs>>;
 }>;
@@ -406,6 +531,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   LoanConnection?: LoanConnectionResolvers<ContextType>;
   LoanEdge?: LoanEdgeResolvers<ContextType>;
   LoanPolicy?: LoanPolicyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

@@ -1,4 +1,5 @@
 import { badInput, isUuid, pageSize } from '@shelfwise/kit';
+import { MAX_BORROWING_PAIRS } from '../data/LoanRepository.js';
 import type { QueryResolvers } from '../generated/graphql.js';
 
 export const Query: QueryResolvers = {
@@ -13,5 +14,9 @@ export const Query: QueryResolvers = {
     for (const edge of page.edges) loaders.loan.prime(edge.node.id, edge.node);
     return page;
   },
-  loanPolicies: (_parent, _args, { loans }) => loans.policies(),
+  loanPolicies: (_parent, _args, { policies }) => policies.all(),
+  borrowings: (_parent, { pairs }, { loans }) => {
+    if (pairs.length > MAX_BORROWING_PAIRS) throw badInput(`Ask about at most ${MAX_BORROWING_PAIRS} pairs at a time.`);
+    return loans.borrowings(pairs);
+  },
 };

@@ -6,6 +6,18 @@ export const access: AccessRules = {
   Query: {
     loans: allow.librarian,
     loanPolicies: allow.signedIn,
+    // Internal (@inaccessible): the reviews service asks whether reviewers borrowed the book.
+    borrowings: allow.service,
+  },
+  Mutation: {
+    // Anyone signed in borrows for themselves, under their own role's policy.
+    borrowBook: allow.signedIn,
+    checkOutCopy: allow.librarian,
+    // The borrower or staff: the resolver checks the owner on the loan found (the argument is a loan id).
+    returnLoan: allow.signedIn,
+    renewLoan: allow.signedIn,
+    checkInCopy: allow.librarian,
+    updateLoanPolicy: allow.admin,
   },
   // A loan is personal data: its borrower or staff, whether reached by a list or through `_entities`.
   Loan: { '*': allow.ownerOrLibrarian<LoanModel>((loan) => loan.userId) },

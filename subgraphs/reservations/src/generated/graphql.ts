@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -34,6 +35,17 @@ export type PageInfo = {
   endCursor?: Maybe<Scalars['String']['output']>;
   /** Whether another page follows this one. */
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** Internal (loans): how many holds wait for a copy of this book; a renewal is refused while any do. */
+  waitingHoldCount: Scalars['Int']['output'];
+};
+
+
+export type QueryWaitingHoldCountArgs = {
+  bookId: Scalars['ID']['input'];
 };
 
 /**
@@ -222,6 +234,7 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reservation: ResolverTypeWrapper<ReservationModel>;
   ReservationConnection: ResolverTypeWrapper<ReservationConnectionModel>;
   ReservationEdge: ResolverTypeWrapper<Omit<ReservationEdge, 'node'> & { node: ResolversTypes['Reservation'] }>;
@@ -238,6 +251,7 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
+  Query: Record<PropertyKey, never>;
   Reservation: ReservationModel;
   ReservationConnection: ReservationConnectionModel;
   ReservationEdge: Omit<ReservationEdge, 'node'> & { node: ResolversParentTypes['Reservation'] };
@@ -287,6 +301,10 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  waitingHoldCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<QueryWaitingHoldCountArgs, 'bookId'>>;
+}>;
+
 export type ReservationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reservation'] = ResolversParentTypes['Reservation'], FederationReferenceType extends FederationReferenceTypes['Reservation'] = FederationReferenceTypes['Reservation']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Reservation']> | FederationReferenceType, FederationReferenceType, ContextType>;
   book?: Resolver<ResolversTypes['Book'], ParentType, ContextType>;
@@ -320,6 +338,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Book?: BookResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
   Reservation?: ReservationResolvers<ContextType>;
   ReservationConnection?: ReservationConnectionResolvers<ContextType>;
   ReservationEdge?: ReservationEdgeResolvers<ContextType>;

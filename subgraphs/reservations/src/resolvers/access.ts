@@ -3,6 +3,8 @@ import type { ReservationModel, UserModel } from '../mappers.js';
 
 /** Who may see each field of this subgraph; the kit enforces it on every path (see kit/src/access.ts). */
 export const access: AccessRules = {
+  // Internal (@inaccessible): only other subgraphs, with a service credential (loans, for renewals).
+  Query: { waitingHoldCount: allow.service },
   // A reservation is personal data: its patron or staff, whether reached by a list or through `_entities`
   // (where anonymous callers are refused before the lookup, so they cannot probe which ids exist).
   Reservation: { '*': allow.ownerOrLibrarian<ReservationModel>((reservation) => reservation.userId) },

@@ -1,7 +1,8 @@
 import { DateTimeScalar } from '@shelfwise/kit';
 import type { Resolvers } from '../generated/graphql.js';
 import { Book } from './Book.js';
+import { Query } from './Query.js';
 import { Reservation } from './Reservation.js';
 import { User } from './User.js';
 
-export const resolvers: Resolvers = { DateTime: DateTimeScalar, Reservation, User, Book };
+export const resolvers: Resolvers = { DateTime: DateTimeScalar, Query, Reservation, User, Book };
