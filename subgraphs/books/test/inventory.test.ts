@@ -1,0 +1,3 @@
+import { describeInventory } from './inventorySuite.js';
+
+describeInventory('books inventory operations (PGlite)', describe, () => ({}));
