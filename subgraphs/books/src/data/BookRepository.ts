@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { type Connection, decodeCursor, encodeCursor, isUuid, toConnection } from '@shelfwise/kit';
-import type { Prisma } from '../generated/prisma/client.js';
+import { isUuid } from '@shelfwise/kit';
+import { BookSearch, type BookPage, type BookSearchInput } from './BookSearch.js';
 import type { BookModel, CopyModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
 
@@ -10,35 +10,7 @@ export interface BookCounts {
   available: number;
 }
 
-export type BookSortKey = 'RELEVANCE' | 'TITLE' | 'AUTHOR' | 'NEWEST' | 'OLDEST';
-
-export interface BookSearch {
-  query?: string | null;
-  author?: string | null;
-  genre?: string | null;
-  language?: string | null;
-  availableOnly?: boolean | null;
-  publishedFrom?: number | null;
-  publishedTo?: number | null;
-  sort: BookSortKey;
-  first: number;
-  after?: string | null;
-}
-
-export interface FacetCount {
-  value: string;
-  count: number;
-}
-
-export interface BookPage extends Connection<BookModel> {
-  /** Facets are computed only when asked for. */
-  facets(): Promise<{ genres: FacetCount[]; authors: FacetCount[]; languages: FacetCount[] }>;
-}
-
-/** Cursor key: the sort value (string or number or null) and the id that breaks ties. */
-type CursorKey = [string | number | null, string];
-const isCursorKey = (v: unknown): v is CursorKey =>
-  Array.isArray(v) && v.length === 2 && (typeof v[0] === 'string' || typeof v[0] === 'number' || v[0] === null) && typeof v[1] === 'string';
+export type { BookFacets, BookPage, BookSearchInput, BookSortKey, FacetCount } from './BookSearch.js';
 
 const COUNTED_STATUSES = ['AVAILABLE', 'ON_LOAN', 'ON_HOLD_SHELF', 'LOST'] as const;
 
@@ -47,7 +19,11 @@ const COUNTED_STATUSES = ['AVAILABLE', 'ON_LOAN', 'ON_HOLD_SHELF', 'LOST'] as co
  * N references to books in one request cost one query.
  */
 export class BookRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly searcher: BookSearch;
+
+  constructor(private readonly prisma: PrismaClient) {
+    this.searcher = new BookSearch(prisma);
+  }
 
   /** Batches book lookups by id; removed books resolve (history keeps pointing at them). */
   bookLoader(): DataLoader<string, BookModel | null> {
@@ -95,55 +71,9 @@ export class BookRepository {
     });
   }
 
-  /**
-   * Catalogue search: case-insensitive matching of every word of `query` against title, authors,
-   * description and ISBN, with filters, stable keyset pagination and facets.
-   * TODO(#4): ranked full-text search (tsvector + pg_trgm) replaces the word matching.
-   */
-  async search(input: BookSearch): Promise<BookPage> {
-    const where = this.searchWhere(input);
-    const sort = input.sort === 'RELEVANCE' ? 'TITLE' : input.sort;
-    const key = decodeCursor(`books:${sort}`, input.after, isCursorKey);
-    const order = sortOrder(sort);
-    const pageWhere: Prisma.BookWhereInput = key ? { AND: [where, afterKey(sort, key)] } : where;
-    const [rows, totalCount] = await Promise.all([
-      this.prisma.book.findMany({ where: pageWhere, orderBy: order, take: input.first + 1 }),
-      this.prisma.book.count({ where }),
-    ]);
-    const page = toConnection(rows, input.first, totalCount, (b) => encodeCursor(`books:${sort}`, cursorValue(sort, b)));
-    return {
-      ...page,
-      facets: async () => {
-        const matching = await this.prisma.book.findMany({ where, select: { genres: true, authors: true, language: true } });
-        return {
-          genres: tally(matching.flatMap((b) => b.genres)),
-          authors: tally(matching.flatMap((b) => b.authors)),
-          languages: tally(matching.map((b) => b.language)),
-        };
-      },
-    };
-  }
-
-  private searchWhere(input: BookSearch): Prisma.BookWhereInput {
-    const and: Prisma.BookWhereInput[] = [{ withdrawnAt: null }];
-    const words = (input.query ?? '').trim().split(/\s+/).filter(Boolean).slice(0, 10);
-    for (const word of words) {
-      and.push({
-        OR: [
-          { title: { contains: word, mode: 'insensitive' } },
-          { description: { contains: word, mode: 'insensitive' } },
-          { isbn: { contains: word.replace(/-/g, '') } },
-          { authorsText: { contains: word, mode: 'insensitive' } },
-        ],
-      });
-    }
-    if (input.author) and.push({ authorsText: { contains: input.author.trim(), mode: 'insensitive' } });
-    if (input.genre) and.push({ genres: { has: input.genre } });
-    if (input.language) and.push({ language: input.language });
-    if (input.availableOnly) and.push({ copies: { some: { status: 'AVAILABLE' } } });
-    if (input.publishedFrom !== null && input.publishedFrom !== undefined) and.push({ publishedYear: { gte: input.publishedFrom } });
-    if (input.publishedTo !== null && input.publishedTo !== undefined) and.push({ publishedYear: { lte: input.publishedTo } });
-    return { AND: and };
+  /** Catalogue search: ranked full-text search with filters, keyset pages and facets (BookSearch.ts). */
+  search(input: BookSearchInput): Promise<BookPage> {
+    return this.searcher.search(input);
   }
 
   /** Adds a book with `copies` copies (used by seeding and tests until #4 adds the mutation). */
@@ -180,49 +110,4 @@ export class BookRepository {
 /** The author columns derived from `authors`: kept by every write that sets authors. */
 export function authorColumns(authors: string[]): { authorsText: string; sortAuthor: string } {
   return { authorsText: authors.join(' | '), sortAuthor: (authors[0] ?? '').toLowerCase() };
-}
-
-function sortOrder(sort: Exclude<BookSortKey, 'RELEVANCE'>): Prisma.BookOrderByWithRelationInput[] {
-  switch (sort) {
-    case 'TITLE':
-      return [{ title: 'asc' }, { id: 'asc' }];
-    case 'AUTHOR':
-      return [{ sortAuthor: 'asc' }, { id: 'asc' }];
-    case 'NEWEST':
-      return [{ publishedYear: { sort: 'desc', nulls: 'last' } }, { id: 'asc' }];
-    case 'OLDEST':
-      return [{ publishedYear: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }];
-  }
-}
-
-function cursorValue(sort: Exclude<BookSortKey, 'RELEVANCE'>, book: BookModel): CursorKey {
-  if (sort === 'NEWEST' || sort === 'OLDEST') return [book.publishedYear, book.id];
-  return [sort === 'AUTHOR' ? book.sortAuthor : book.title, book.id];
-}
-
-/** Rows strictly after the cursor in the sort order (ties broken by id). */
-function afterKey(sort: Exclude<BookSortKey, 'RELEVANCE'>, [value, id]: CursorKey): Prisma.BookWhereInput {
-  if (sort === 'TITLE') {
-    const title = String(value ?? '');
-    return { OR: [{ title: { gt: title } }, { title, id: { gt: id } }] };
-  }
-  if (sort === 'AUTHOR') {
-    const author = String(value ?? '');
-    return { OR: [{ sortAuthor: { gt: author } }, { sortAuthor: author, id: { gt: id } }] };
-  }
-  const desc = sort === 'NEWEST';
-  if (value === null) return { publishedYear: null, id: { gt: id } };
-  const year = Number(value);
-  return {
-    OR: [{ publishedYear: desc ? { lt: year } : { gt: year } }, { publishedYear: year, id: { gt: id } }, { publishedYear: null }],
-  };
-}
-
-function tally(values: string[]): FacetCount[] {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts]
-    .map(([value, count]) => ({ value, count }))
-    .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
-    .slice(0, 20);
 }

@@ -1,0 +1,418 @@
+import { createHash } from 'node:crypto';
+import { badInput, decodeCursor, encodeCursor, MAX_PAGE_SIZE, toConnection } from '@shelfwise/kit';
+import { Prisma } from '../generated/prisma/client.js';
+import { parseIsbn } from '../isbn.js';
+import type { BookModel } from '../mappers.js';
+import type { PrismaClient } from './client.js';
+
+/**
+ * Catalogue search (docs/api.md, "Search"): ranked full-text search over title, authors, genres and
+ * description, tolerant of typos and unfinished words, with filters, keyset pagination and facets.
+ *
+ * How a query becomes SQL, in three statements at most (plus one for facets when they are selected):
+ *
+ * 1. Words. PostgreSQL's own text parser splits the query (so the query and the books are split the same
+ *    way); the last word is a prefix ("tolki" finds Tolkien). A word that no book contains is replaced by
+ *    up to three words of the catalogue's vocabulary (`SearchWord`) that look like it (pg_trgm similarity;
+ *    "pottr" → potter). The resulting tsquery is built here from those words, each quoted, and passed as
+ *    ONE bound parameter: nothing the user typed is ever an operator or part of the SQL text.
+ * 2. The page. A book matches when its search document matches every word, or its title equals the query
+ *    (ignoring case and punctuation), or its ISBN is the query (ISBN-10 or -13). RELEVANCE ranks the
+ *    `RANK_WINDOW` most popular matches (popularity, then id: an index walk, cheap even for a word in half
+ *    the catalogue) plus every exact title/ISBN match by a deterministic integer score; exact matches come
+ *    first. Matches beyond the window follow in popularity order. Other sorts are plain keyset orders.
+ * 3. The count: exact up to `COUNT_CAP`, reported as `COUNT_CAP` above it.
+ *
+ * Every order ends with the book id, and every cursor carries the full sort key (for RELEVANCE: the phase,
+ * the exact flag, the score and the window's boundary), so pages never repeat or skip a book. A cursor
+ * also names its sort and a digest of the query and filters: a cursor from another search is refused.
+ */
+
+export type BookSortKey = 'RELEVANCE' | 'TITLE' | 'AUTHOR' | 'NEWEST' | 'OLDEST';
+const SORTS: readonly BookSortKey[] = ['RELEVANCE', 'TITLE', 'AUTHOR', 'NEWEST', 'OLDEST'];
+
+export interface BookSearchInput {
+  query?: string | null;
+  author?: string | null;
+  genre?: string | null;
+  language?: string | null;
+  availableOnly?: boolean | null;
+  publishedFrom?: number | null;
+  publishedTo?: number | null;
+  sort: BookSortKey;
+  first: number;
+  after?: string | null;
+}
+
+export interface FacetCount {
+  value: string;
+  count: number;
+}
+
+export interface BookFacets {
+  genres: FacetCount[];
+  authors: FacetCount[];
+  languages: FacetCount[];
+}
+
+export interface BookPage {
+  edges: { cursor: string; node: BookModel }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+  /** Facets are computed only when asked for. */
+  facets(): Promise<BookFacets>;
+}
+
+/** RELEVANCE ranks this many of the most popular matches (plus exact matches) by text score. */
+export const RANK_WINDOW = 500;
+/** totalCount is exact up to this many matches and reads as this number above it. */
+export const COUNT_CAP = 1000;
+/** Facets count the matches exactly up to this many; above, they count the this-many most popular matches. */
+export const FACET_SAMPLE = 1000;
+/** Values listed per facet. */
+export const FACET_VALUES = 20;
+/** Words of a query that are searched; the rest are ignored. */
+export const MAX_WORDS = 8;
+/** Similar catalogue words tried for a word that no book contains. */
+const TYPO_ALTERNATIVES = 3;
+
+/** `marked.word` as a LIKE prefix pattern, its `\`, `%` and `_` escaped (SQL text, no user input). */
+const LIKE_PREFIX_OF_WORD = Prisma.raw(`replace(replace(replace(marked."word", '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`);
+
+/** The columns of a Book row, as the generated client names them (the search document is never read). */
+const BOOK_COLUMNS = Prisma.raw(
+  [
+    'id',
+    'isbn',
+    'title',
+    'authors',
+    'authorsText',
+    'sortAuthor',
+    'genres',
+    'publishedYear',
+    'language',
+    'description',
+    'withdrawnAt',
+    'createdAt',
+    'updatedAt',
+    'popularity',
+    'titleKey',
+  ]
+    .map((c) => `b."${c}"`)
+    .join(', '),
+);
+
+/** One word of the query after typo correction: what the tsquery asks for. */
+export interface SearchTerm {
+  word: string;
+  /** The last word also matches longer words that start with it. */
+  prefix: boolean;
+  /** Words of the catalogue tried instead (empty when the word itself occurs). */
+  alternatives: string[];
+}
+
+type Row = BookModel & Record<string, unknown>;
+
+/** RELEVANCE cursor: phase 0 (ranked window) [exact, score, id] or phase 1 (tail) [popularity, id], plus the window boundary. */
+interface RelevanceKey {
+  phase: 0 | 1;
+  key: [number, number, string] | [number, string];
+  boundary: [number, string] | null;
+}
+/** TITLE/AUTHOR: [text, id]; NEWEST/OLDEST: [year or null, id]. */
+type OrderKey = [string | number | null, string];
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+function isRelevanceKey(v: unknown): v is RelevanceKey {
+  if (typeof v !== 'object' || v === null) return false;
+  const { phase, key, boundary } = v as Record<string, unknown>;
+  const boundaryOk = boundary === null || (Array.isArray(boundary) && boundary.length === 2 && isInt(boundary[0]) && isString(boundary[1]));
+  if (!boundaryOk || !Array.isArray(key)) return false;
+  if (phase === 0) return key.length === 3 && (key[0] === 0 || key[0] === 1) && isInt(key[1]) && isString(key[2]);
+  return phase === 1 && boundary !== null && key.length === 2 && isInt(key[0]) && isString(key[1]);
+}
+const isOrderKey = (v: unknown): v is OrderKey =>
+  Array.isArray(v) && v.length === 2 && (isString(v[0]) || isInt(v[0]) || v[0] === null) && isString(v[1]);
+
+/** `\`, `%` and `_` escaped for LIKE / ILIKE (with the default escape character). */
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A word as a tsquery operand: single-quoted, quotes doubled and backslashes escaped (tsquery's own syntax). */
+function tsqueryWord(word: string, prefix: boolean): string {
+  return `'${word.replace(/\\/g, '\\\\').replace(/'/g, "''")}'${prefix ? ':*' : ''}`;
+}
+
+/** The tsquery text for the terms: every term must match; a corrected term matches any of its alternatives. */
+export function buildTsquery(terms: SearchTerm[]): string | null {
+  if (terms.length === 0) return null;
+  return terms
+    .map((t) =>
+      t.alternatives.length > 0 ? `(${t.alternatives.map((a) => tsqueryWord(a, false)).join(' | ')})` : tsqueryWord(t.word, t.prefix),
+    )
+    .join(' & ');
+}
+
+export class BookSearch {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /**
+   * The query's words as the books' search documents spell them, with typo corrections (one statement).
+   * Only word tokens count: punctuation, operators and quotes the user typed are separators.
+   */
+  async terms(query: string): Promise<SearchTerm[]> {
+    const rows = await this.prisma.$queryRaw<{ word: string; prefix: boolean; known: boolean; alternatives: string[] }[]>`
+      WITH tokens AS (
+        SELECT d.ord, d.lexemes[1] AS word
+        FROM ts_debug('simple'::regconfig, ${query}) WITH ORDINALITY AS d(alias, description, token, dictionaries, dictionary, lexemes, ord)
+        WHERE d.alias IN ('asciiword', 'word', 'numword', 'hword_asciipart', 'hword_part', 'hword_numpart', 'int', 'uint')
+          AND cardinality(d.lexemes) > 0
+        ORDER BY d.ord
+        LIMIT ${MAX_WORDS}
+      ), marked AS (
+        SELECT ord, word, ord = max(ord) OVER () AS prefix FROM tokens
+      ), known AS (
+        SELECT ord, word, prefix,
+               CASE WHEN prefix THEN EXISTS (SELECT 1 FROM "SearchWord" w WHERE w."word" LIKE ${LIKE_PREFIX_OF_WORD})
+                    ELSE EXISTS (SELECT 1 FROM "SearchWord" w WHERE w."word" = marked.word) END AS known
+        FROM marked
+      )
+      SELECT word, prefix, known,
+             CASE WHEN known OR length(word) < 3 THEN ARRAY[]::text[]
+                  ELSE ARRAY(SELECT w."word" FROM "SearchWord" w WHERE w."word" % known.word
+                             ORDER BY similarity(w."word", known.word) DESC, w."word" LIMIT ${TYPO_ALTERNATIVES}) END AS alternatives
+      FROM known ORDER BY ord`;
+    return rows.map((r) => ({ word: r.word, prefix: r.prefix, alternatives: r.known ? [] : r.alternatives }));
+  }
+
+  async search(input: BookSearchInput): Promise<BookPage> {
+    if (!SORTS.includes(input.sort)) throw badInput(`Unknown sort "${String(input.sort)}": use one of ${SORTS.join(', ')}.`);
+    if (!Number.isInteger(input.first) || input.first < 1 || input.first > MAX_PAGE_SIZE) {
+      throw badInput(`"first" must be between 1 and ${MAX_PAGE_SIZE}; ask for the next page with "after" instead.`);
+    }
+    // NUL cannot be stored or compared in PostgreSQL text; control characters are never meaningful here.
+    const query = clean(input.query);
+    const hasQuery = query !== '';
+    // RELEVANCE needs something to be relevant to: without a query it is the title order.
+    const sort: BookSortKey = input.sort === 'RELEVANCE' && !hasQuery ? 'TITLE' : input.sort;
+    const kind = `books:${sort}:${digest(query, input)}`;
+
+    let match: Prisma.Sql;
+    let exact: Prisma.Sql = Prisma.sql`false`;
+    let score: Prisma.Sql = Prisma.sql`0`;
+    if (hasQuery) {
+      const tsquery = buildTsquery(await this.terms(query));
+      const titleKey = Prisma.sql`nullif(shelfwise_title_key(${query}), '')`;
+      const isbn = parseIsbn(query);
+      const exactMatch = Prisma.sql`(b."titleKey" = ${titleKey} OR b."isbn" = ${isbn.ok ? isbn.isbn13 : null}::text)`;
+      // The flag is never NULL (NOT NULL is NULL would drop the row); the match keeps the bare OR so the
+      // planner can combine the GIN, title-key and ISBN indexes.
+      exact = Prisma.sql`coalesce(${exactMatch}, false)`;
+      const words = tsquery === null ? Prisma.sql`false` : Prisma.sql`b."searchVector" @@ ${tsquery}::tsquery`;
+      match = Prisma.sql`(${words} OR ${exactMatch})`;
+      score =
+        tsquery === null
+          ? Prisma.sql`0`
+          : Prisma.sql`round(1000000 * (ts_rank('{0.1, 0.2, 0.4, 1.0}'::float4[], b."searchVector", ${tsquery}::tsquery)
+                                   + 0.5 * similarity(b."titleKey", coalesce(${titleKey}, ''))))::int`;
+    } else {
+      match = Prisma.sql`true`;
+    }
+    const where = Prisma.sql`b."withdrawnAt" IS NULL AND ${match} AND ${filterSql(input)}`;
+
+    const page =
+      sort === 'RELEVANCE' ? await this.relevancePage(where, exact, score, kind, input) : await this.orderedPage(where, sort, kind, input);
+    const counted = this.count(where);
+    const [rows, totalCount] = await Promise.all([page, counted]);
+    return {
+      ...toConnection(rows.rows, input.first, totalCount, rows.cursorOf),
+      facets: () => this.facets(where),
+    };
+  }
+
+  /** Exact up to COUNT_CAP matches; COUNT_CAP when there are more. */
+  private async count(where: Prisma.Sql): Promise<number> {
+    const [row] = await this.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM (SELECT 1 FROM "Book" b WHERE ${where} LIMIT ${COUNT_CAP}) s`;
+    return row?.n ?? 0;
+  }
+
+  private async relevancePage(
+    where: Prisma.Sql,
+    exact: Prisma.Sql,
+    score: Prisma.Sql,
+    kind: string,
+    input: BookSearchInput,
+  ): Promise<{ rows: Row[]; cursorOf: (row: Row) => string }> {
+    const after = decodeCursor(kind, input.after, isRelevanceKey);
+    const limit = input.first + 1;
+    // The window: the RANK_WINDOW most popular matches (page 1), or everything up to the boundary the
+    // first page found (later pages), so every page ranks the same set.
+    const boundary = after?.boundary ?? null;
+    const withinBoundary = boundary
+      ? Prisma.sql`b."popularity" >= ${boundary[0]} AND (b."popularity" > ${boundary[0]} OR b."id" <= ${boundary[1]}::uuid)`
+      : Prisma.sql`true`;
+    const headAfter =
+      after === undefined
+        ? Prisma.sql`true`
+        : after.phase === 1
+          ? Prisma.sql`false`
+          : Prisma.sql`(e.exact < ${after.key[0]}
+                       OR (e.exact = ${after.key[0]} AND e.score < ${after.key[1]})
+                       OR (e.exact = ${after.key[0]} AND e.score = ${after.key[1]} AND b."id" > ${after.key[2]}::uuid))`;
+    const tailAfter =
+      after?.phase === 1
+        ? Prisma.sql`AND b."popularity" <= ${after.key[0]} AND (b."popularity" < ${after.key[0]} OR b."id" > ${after.key[1] as string}::uuid)`
+        : Prisma.empty;
+    const rows = await this.prisma.$queryRaw<(Row & { phase: number; exact: number; score: number; boundary: [number, string] | null })[]>`
+      WITH win AS MATERIALIZED (
+        SELECT b."id", b."popularity" FROM "Book" b
+        WHERE ${where} AND ${withinBoundary}
+        ORDER BY b."popularity" DESC, b."id"
+        ${boundary ? Prisma.empty : Prisma.sql`LIMIT ${RANK_WINDOW}`}
+      ), edge AS (
+        SELECT ${
+          boundary
+            ? Prisma.sql`ARRAY[${String(boundary[0])}, ${boundary[1]}]::text[]`
+            : Prisma.sql`CASE WHEN (SELECT count(*) FROM win) >= ${RANK_WINDOW}
+                    THEN (SELECT ARRAY[w."popularity"::text, w."id"::text] FROM win w ORDER BY w."popularity", w."id" DESC LIMIT 1) END`
+        } AS boundary
+      ), cand AS (
+        SELECT "id" FROM win
+        UNION
+        SELECT b."id" FROM "Book" b WHERE ${where} AND ${exact}
+      ), head AS (
+        SELECT ${BOOK_COLUMNS}, 0 AS phase, e.exact, e.score
+        FROM "Book" b JOIN cand ON cand."id" = b."id"
+        CROSS JOIN LATERAL (SELECT (${exact})::int AS exact, ${score} AS score) e
+        WHERE ${headAfter}
+        ORDER BY e.exact DESC, e.score DESC, b."id"
+        LIMIT ${limit}
+      ), tail AS (
+        SELECT ${BOOK_COLUMNS}, 1 AS phase, 0 AS exact, b."popularity" AS score
+        FROM "Book" b, edge
+        WHERE edge.boundary IS NOT NULL AND ${where} AND NOT ${exact}
+          AND b."popularity" <= edge.boundary[1]::int
+          AND (b."popularity" < edge.boundary[1]::int OR b."id" > edge.boundary[2]::uuid)
+          ${tailAfter}
+        ORDER BY b."popularity" DESC, b."id"
+        LIMIT ${limit}
+      )
+      SELECT t.*, (SELECT boundary FROM edge) AS boundary FROM (
+        SELECT * FROM head UNION ALL SELECT * FROM tail
+      ) t
+      ORDER BY t.phase, t.exact DESC, t.score DESC, t."id"
+      LIMIT ${limit}`;
+    const edge = rows[0]?.boundary ?? boundary;
+    const bound: [number, string] | null = edge ? [Number(edge[0]), String(edge[1])] : null;
+    return {
+      rows: rows.map(({ boundary: _boundary, ...row }) => row),
+      cursorOf: (row) => {
+        const key: RelevanceKey =
+          row.phase === 0
+            ? { phase: 0, key: [Number(row.exact), Number(row.score), row.id], boundary: bound }
+            : { phase: 1, key: [Number(row.score), row.id], boundary: bound };
+        return encodeCursor(kind, key);
+      },
+    };
+  }
+
+  private async orderedPage(
+    where: Prisma.Sql,
+    sort: Exclude<BookSortKey, 'RELEVANCE'>,
+    kind: string,
+    input: BookSearchInput,
+  ): Promise<{ rows: Row[]; cursorOf: (row: Row) => string }> {
+    const after = decodeCursor(kind, input.after, isOrderKey);
+    let order: Prisma.Sql;
+    let afterSql: Prisma.Sql = Prisma.sql`true`;
+    let keyOf: (row: Row) => OrderKey;
+    if (sort === 'TITLE' || sort === 'AUTHOR') {
+      const column = Prisma.raw(sort === 'TITLE' ? 'b."title"' : 'b."sortAuthor"');
+      order = Prisma.sql`${column}, b."id"`;
+      if (after) {
+        if (!isString(after[0])) throw invalidCursor();
+        afterSql = Prisma.sql`(${column}, b."id") > (${after[0]}, ${after[1]}::uuid)`;
+      }
+      keyOf = (row) => [sort === 'TITLE' ? row.title : row.sortAuthor, row.id];
+    } else {
+      const desc = sort === 'NEWEST';
+      order = Prisma.sql`b."publishedYear" ${Prisma.raw(desc ? 'DESC' : 'ASC')} NULLS LAST, b."id"`;
+      if (after) {
+        const [year, id] = after;
+        if (year === null) afterSql = Prisma.sql`(b."publishedYear" IS NULL AND b."id" > ${id}::uuid)`;
+        else if (!isInt(year)) throw invalidCursor();
+        else {
+          afterSql = Prisma.sql`(b."publishedYear" ${Prisma.raw(desc ? '<' : '>')} ${year} OR (b."publishedYear" = ${year} AND b."id" > ${id}::uuid) OR b."publishedYear" IS NULL)`;
+        }
+      }
+      keyOf = (row) => [row.publishedYear, row.id];
+    }
+    const rows = await this.prisma.$queryRaw<Row[]>`
+      SELECT ${BOOK_COLUMNS} FROM "Book" b WHERE ${where} AND ${afterSql} ORDER BY ${order} LIMIT ${input.first + 1}`;
+    return { rows, cursorOf: (row) => encodeCursor(kind, keyOf(row)) };
+  }
+
+  /** Facet counts over the matches (the FACET_SAMPLE most popular ones when there are more). */
+  private async facets(where: Prisma.Sql): Promise<BookFacets> {
+    const rows = await this.prisma.$queryRaw<{ facet: 'genres' | 'authors' | 'languages'; value: string; n: number }[]>`
+      WITH sample AS MATERIALIZED (
+        SELECT b."genres", b."authors", b."language" FROM "Book" b WHERE ${where}
+        ORDER BY b."popularity" DESC, b."id" LIMIT ${FACET_SAMPLE}
+      ), counted AS (
+        SELECT 'genres' AS facet, g AS value, count(*)::int AS n FROM sample, unnest(sample."genres") g GROUP BY g
+        UNION ALL
+        SELECT 'authors', a, count(*)::int FROM sample, unnest(sample."authors") a GROUP BY a
+        UNION ALL
+        SELECT 'languages', sample."language", count(*)::int FROM sample GROUP BY sample."language"
+      ), ranked AS (
+        SELECT facet, value, n, row_number() OVER (PARTITION BY facet ORDER BY n DESC, value) AS place FROM counted
+      )
+      SELECT facet, value, n FROM ranked WHERE place <= ${FACET_VALUES} ORDER BY facet, place`;
+    const facets: BookFacets = { genres: [], authors: [], languages: [] };
+    for (const r of rows) facets[r.facet].push({ value: r.value, count: r.n });
+    return facets;
+  }
+}
+
+/** Control characters (NUL included) become spaces; the result is trimmed. */
+function clean(text: string | null | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  return (text ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+}
+
+function invalidCursor() {
+  return badInput('The "after" cursor is not valid for this list. Use an endCursor this list returned.');
+}
+
+/** The filters as SQL (every value a bound parameter). */
+function filterSql(input: BookSearchInput): Prisma.Sql {
+  const parts: Prisma.Sql[] = [];
+  const author = clean(input.author);
+  if (author) parts.push(Prisma.sql`b."authorsText" ILIKE ${`%${likeEscape(author)}%`}`);
+  if (input.genre) parts.push(Prisma.sql`b."genres" @> ARRAY[${clean(input.genre)}]::text[]`);
+  if (input.language) parts.push(Prisma.sql`b."language" = ${clean(input.language)}`);
+  if (input.availableOnly) {
+    parts.push(Prisma.sql`EXISTS (SELECT 1 FROM "Copy" c WHERE c."bookId" = b."id" AND c."status" = 'AVAILABLE')`);
+  }
+  if (input.publishedFrom !== null && input.publishedFrom !== undefined)
+    parts.push(Prisma.sql`b."publishedYear" >= ${input.publishedFrom}`);
+  if (input.publishedTo !== null && input.publishedTo !== undefined) parts.push(Prisma.sql`b."publishedYear" <= ${input.publishedTo}`);
+  return parts.length > 0 ? Prisma.join(parts, ' AND ') : Prisma.sql`true`;
+}
+
+/** A short digest of the query and filters: cursors are only valid for the search that made them. */
+function digest(query: string, input: BookSearchInput): string {
+  const key = JSON.stringify([
+    query,
+    clean(input.author) || null,
+    input.genre ? clean(input.genre) : null,
+    input.language ? clean(input.language) : null,
+    input.availableOnly ?? null,
+    input.publishedFrom ?? null,
+    input.publishedTo ?? null,
+  ]);
+  return createHash('sha256').update(key).digest('base64url').slice(0, 12);
+}

@@ -1,0 +1,3 @@
+import { describeSearch } from './searchSuite.js';
+
+describeSearch('catalogue search (PGlite)', describe, () => ({}));
