@@ -106,6 +106,7 @@ export class CallerTrust {
       throw new Error(
         this.purpose === 'service' ? 'A service credential names its service.' : 'The router key does not vouch for services.',
       );
+    if (this.purpose === 'service' && caller.viewer) throw new Error('The service key vouches for services, never for a user.');
     const cacheKey = `${caller.viewer?.userId ?? ''};${caller.viewer?.role ?? ''};${caller.viewer?.sessionId ?? ''};${caller.clientAddress ?? ''};${service ?? ''}`;
     const cached = this.signed.get(cacheKey);
     if (cached && cached.issuedAt <= nowMs && cached.reuseUntil > nowMs) return cached.token;
@@ -151,6 +152,8 @@ export class CallerTrust {
     // A router credential never names a service; a service credential always does.
     const service = payload.v;
     if (this.purpose === 'router' ? service !== undefined : typeof service !== 'string' || service === '') return null;
+    // …and a service credential never carries a user: the router alone vouches for users.
+    if (this.purpose === 'service' && (payload.u !== null || payload.r !== null)) return null;
     let viewer: Viewer | null = null;
     if (payload.u !== null || payload.r !== null) {
       if (typeof payload.u !== 'string' || payload.u === '' || typeof payload.r !== 'string' || !isRole(payload.r)) return null;

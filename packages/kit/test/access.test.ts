@@ -143,3 +143,64 @@ describe('access rules', () => {
     await expect(resolve({ id: 'missing' }, { viewer: bob }, {})).resolves.toBeNull();
   });
 });
+
+describe('the service rule (internal operations)', () => {
+  const internalTypeDefs = gql`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@inaccessible"])
+    type Copy @key(fields: "id") {
+      id: ID!
+    }
+    type Query {
+      copy: Copy
+    }
+    type Mutation {
+      allocate(key: ID!): Copy! @inaccessible
+    }
+  `;
+  const internalRules: AccessRules = {
+    Query: { copy: allow.public },
+    Mutation: { allocate: allow.service },
+    Copy: { id: allow.public, __resolveReference: allow.service },
+  };
+
+  it.each<[string, Viewer | null]>([
+    ['an anonymous caller', null],
+    ['a patron', alice],
+    ['a librarian', lin],
+    ['an admin', ada],
+  ])('refuses %s (FORBIDDEN), saying it is internal', (_who, viewer) => {
+    let message = '';
+    try {
+      checkAccess(allow.service, viewer, {}, {}, null);
+    } catch (err) {
+      message = (err as GraphQLError).message;
+    }
+    expect(codeOf(() => checkAccess(allow.service, viewer, {}, {}, null))).toBe('FORBIDDEN');
+    expect(message).toMatch(/internal operation between Shelfwise services/);
+  });
+
+  it('admits a calling service', () => {
+    expect(codeOf(() => checkAccess(allow.service, null, {}, {}, 'loans'))).toBeUndefined();
+  });
+
+  it('guards a wrapped resolver and __resolveReference before they run', async () => {
+    const calls: string[] = [];
+    const wrapped = withAccessRules(
+      internalTypeDefs,
+      {
+        Mutation: { allocate: (_p: unknown, args: { key: string }) => (calls.push(args.key), { id: 'c1' }) },
+        Copy: { __resolveReference: (ref: { id: string }) => (calls.push(`ref:${ref.id}`), ref) },
+      },
+      internalRules,
+    ) as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>;
+    const allocate = wrapped.Mutation!.allocate!;
+    expect(codeOf(() => allocate(undefined, { key: 'k1' }, { viewer: ada, service: null }, {}))).toBe('FORBIDDEN');
+    expect(codeOf(() => allocate(undefined, { key: 'k1' }, { viewer: lin }, {}))).toBe('FORBIDDEN');
+    expect(calls).toEqual([]);
+    expect(allocate(undefined, { key: 'k1' }, { viewer: null, service: 'loans' }, {})).toEqual({ id: 'c1' });
+    const resolve = wrapped.Copy!.__resolveReference! as (...a: unknown[]) => Promise<unknown>;
+    expect(await codeOfAsync(() => resolve({ id: 'c9' }, { viewer: ada }, {}))).toBe('FORBIDDEN');
+    await expect(resolve({ id: 'c9' }, { viewer: null, service: 'reservations' }, {})).resolves.toEqual({ id: 'c9' });
+    expect(calls).toEqual(['k1', 'ref:c9']);
+  });
+});

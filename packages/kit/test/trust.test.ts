@@ -1,4 +1,17 @@
-import { CALLER_HEADER, CallerTrust, callerCredential, callerTrust, configureCallerTrust, type Viewer } from '@shelfwise/kit';
+import { createPrivateKey, sign as signBytes } from 'node:crypto';
+import {
+  CALLER_HEADER,
+  CallerTrust,
+  callerCredential,
+  callerTrust,
+  configureCallerTrust,
+  configureServiceTrust,
+  serviceCredential,
+  serviceTrust,
+  setServiceTrust,
+  verifyCredential,
+  type Viewer,
+} from '@shelfwise/kit';
 
 const librarian: Viewer = { userId: '6f1d2c4e-1111-4aaa-8bbb-123456789abc', role: 'LIBRARIAN' };
 
@@ -84,5 +97,89 @@ describe('router caller credentials', () => {
   it('shares one process-wide trust for the embedded platform and tests', () => {
     expect(callerTrust()).toBe(callerTrust());
     expect(callerTrust().verify(callerCredential(librarian))?.viewer).toEqual(librarian);
+  });
+});
+
+/** A credential with any payload, signed with `trust`'s private key (what a key could sign if its class allowed). */
+function forge(trust: CallerTrust, payload: Record<string, unknown>): string {
+  const key = createPrivateKey(trust.exportPem().privateKey!);
+  const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+  return `${body}.${signBytes(null, Buffer.from(body, 'utf8'), key).toString('base64url')}`;
+}
+
+describe('service credentials', () => {
+  const service = CallerTrust.generate('service');
+  const router = CallerTrust.generate('router');
+  const now = Date.UTC(2026, 10, 24, 9, 0, 0);
+  const base = { a: null, iat: now, exp: now + 60_000 };
+
+  it('verifies with the service trust and carries the calling service, and no user', () => {
+    expect(service.purpose).toBe('service');
+    expect(service.verify(service.sign({ viewer: null, clientAddress: null, service: 'loans' }, now), now)).toEqual({
+      viewer: null,
+      clientAddress: null,
+      service: 'loans',
+    });
+  });
+
+  it('the process-wide service key signs what verifyCredential accepts as that service', () => {
+    const caller = verifyCredential(serviceCredential('reservations'));
+    expect(caller).toMatchObject({ viewer: null, service: 'reservations' });
+    expect(serviceTrust().verify(serviceCredential('loans'))?.service).toBe('loans');
+    // A router credential is no service credential, and the reverse.
+    expect(serviceTrust().verify(callerCredential(librarian))).toBeNull();
+    expect(callerTrust().verify(serviceCredential('loans'))).toBeNull();
+    expect(verifyCredential(callerCredential(librarian))).toEqual({ viewer: librarian, clientAddress: null });
+  });
+
+  it('a service credential must name its service', () => {
+    expect(() => service.sign({ viewer: null, clientAddress: null }, now)).toThrow(/names its service/);
+    expect(service.verify(forge(service, { ...base, u: null, r: null }), now)).toBeNull();
+    expect(service.verify(forge(service, { ...base, u: null, r: null, v: '' }), now)).toBeNull();
+    expect(service.verify(forge(service, { ...base, u: null, r: null, v: 'loans' }), now)?.service).toBe('loans');
+  });
+
+  it('the router key refuses to sign a service claim, and refuses one signed with it', () => {
+    expect(() => router.sign({ viewer: null, clientAddress: null, service: 'loans' }, now)).toThrow(/does not vouch for services/);
+    expect(router.verify(forge(router, { ...base, u: null, r: null, v: 'loans' }), now)).toBeNull();
+    // The same payload without the claim is an ordinary anonymous router credential.
+    expect(router.verify(forge(router, { ...base, u: null, r: null }), now)).toEqual({ viewer: null, clientAddress: null });
+  });
+
+  it('the service key does not vouch for a user', () => {
+    expect(() => service.sign({ viewer: librarian, clientAddress: null, service: 'loans' }, now)).toThrow(/never for a user/);
+    expect(service.verify(forge(service, { ...base, u: librarian.userId, r: 'ADMIN', v: 'loans' }), now)).toBeNull();
+    expect(service.verify(forge(service, { ...base, u: null, r: 'ADMIN', v: 'loans' }), now)).toBeNull();
+  });
+
+  it('a credential from another service key, an expired one or an altered one is refused', () => {
+    const other = CallerTrust.generate('service');
+    const token = other.sign({ viewer: null, clientAddress: null, service: 'loans' }, now);
+    expect(service.verify(token, now)).toBeNull();
+    const mine = service.sign({ viewer: null, clientAddress: null, service: 'loans' }, now + 1);
+    expect(service.verify(mine, now + 1 + 60_001)).toBeNull();
+    expect(
+      service.verify(
+        tamper(mine, (p) => (p.v = 'payments')),
+        now + 1,
+      ),
+    ).toBeNull();
+  });
+
+  it('configures the service key from the environment, refusing a router-purpose trust and missing keys', () => {
+    expect(() => configureServiceTrust({})).toThrow(/SHELFWISE_SERVICE_PRIVATE_KEY.*npm run keys/);
+    expect(() => setServiceTrust(CallerTrust.generate('router'))).toThrow(/service-purpose/);
+    const previous = serviceTrust();
+    try {
+      const pem = CallerTrust.generate('service').exportPem();
+      const configured = configureServiceTrust({ SHELFWISE_SERVICE_PRIVATE_KEY: pem.privateKey! });
+      expect(serviceTrust()).toBe(configured);
+      expect(configured.verify(serviceCredential('loans'))?.service).toBe('loans');
+      const answerOnly = CallerTrust.fromKeys({ publicKey: pem.publicKey }, 'service');
+      expect(answerOnly.canSign).toBe(false);
+      expect(answerOnly.verify(serviceCredential('loans'))?.service).toBe('loans');
+    } finally {
+      setServiceTrust(previous);
+    }
   });
 });
