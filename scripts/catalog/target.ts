@@ -38,7 +38,7 @@ export interface TargetOptions {
   databaseUrl?: string;
   /** Database name on that server; default shelfwise_books. */
   databaseName?: string;
-  /** PGlite folder when there is no server; default SHELFWISE_DATA_DIR/books. */
+  /** PGlite folder when there is no server (`memory://` for a throw-away one); default SHELFWISE_DATA_DIR/books. */
   dataDir?: string;
 }
 
@@ -53,7 +53,8 @@ function pgSession(client: pg.ClientBase): SqlSession {
 
 /** Opens the books database (applying any pending migrations first). */
 export async function openBooksTarget(options: TargetOptions = {}): Promise<BooksTarget> {
-  const serverUrl = options.databaseUrl ?? getEnvOptional('DATABASE_URL');
+  // An explicit dataDir means the embedded database, whatever DATABASE_URL says.
+  const serverUrl = options.databaseUrl ?? (options.dataDir ? undefined : getEnvOptional('DATABASE_URL'));
   const migrations = migrationsDirFor('books');
   if (serverUrl) {
     const database = options.databaseName ?? databaseNameFor('books');
@@ -90,7 +91,7 @@ export async function openBooksTarget(options: TargetOptions = {}): Promise<Book
     };
   }
   const dataDir = options.dataDir ?? path.join(getEnvStr('SHELFWISE_DATA_DIR', repoPath('.data')), 'books');
-  await mkdir(dataDir, { recursive: true });
+  if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   await applyMigrations(pgliteSession(db), migrations);
   return {
