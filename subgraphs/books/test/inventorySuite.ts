@@ -404,6 +404,31 @@ export function describeInventory(
       ).toBe(0);
     });
 
+    it('costs the same few statements per allocation and check-in however many copies a book has', async () => {
+      const stats = handle.database.db.stats;
+      const cost = async (copies: number) => {
+        const book = await newBook(copies);
+        const loanId = randomUUID();
+        let before = stats.statements;
+        await handle.inventory.allocateForLoan({ loanId, userId: randomUUID(), bookId: book.id });
+        const allocate = stats.statements - before;
+        before = stats.statements;
+        await handle.inventory.allocateForLoan({ loanId, userId: randomUUID(), bookId: book.id });
+        const repeat = stats.statements - before;
+        before = stats.statements;
+        await handle.inventory.checkInLoanCopy(loanId);
+        return { allocate, repeat, checkIn: stats.statements - before };
+      };
+      const small = await cost(1);
+      expect(await cost(60)).toEqual(small);
+      // lock, read key, read book, take copy, read copy, insert allocation, then one count to publish (+ BEGIN
+      // where the driver counts it).
+      expect(small.allocate).toBeLessThanOrEqual(8);
+      // A repeat takes the lock, reads the allocation and its copy, and publishes nothing.
+      expect(small.repeat).toBeLessThanOrEqual(4);
+      expect(small.checkIn).toBeLessThanOrEqual(8);
+    });
+
     it('answers a copy with the fields the loans service reads', async () => {
       const book = await newBook(1);
       const res = await books.call<{ allocateCopyForLoan: { barcode: string } }>(
