@@ -14,6 +14,20 @@ import { planNotification } from './messages.js';
 /** Longest event id accepted (ids are UUIDs or keys such as `DUE_SOON:<loanId>:<daysLeft>`). */
 const MAX_EVENT_ID_LENGTH = 200;
 
+export interface ConsumerOptions {
+  /**
+   * Events processed at once (each holds a database connection for its transaction). Bursts wait in a
+   * queue instead of exhausting the pool. Default 4.
+   */
+  concurrency?: number;
+  /** Events waiting beyond this are dropped with an error logged (a stuck database must not eat memory). Default 10,000. */
+  maxBacklog?: number;
+  /** Tries per event when the database fails (a retry is safe: a failed attempt records nothing). Default 3. */
+  attempts?: number;
+  /** Pause before retry n is n² times this. Default 100 ms. */
+  retryDelayMs?: number;
+}
+
 /** What became of one message: the repository's result, or why it was dropped unread. */
 export type ConsumeResult = EventResult | { outcome: 'INVALID'; reason: string };
 
@@ -26,33 +40,86 @@ export type ConsumeResult = EventResult | { outcome: 'INVALID'; reason: string }
  */
 export class NotificationConsumer {
   private unsubscribe: (() => Promise<void>) | null = null;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly queue: unknown[] = [];
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly concurrency: number;
+  private readonly maxBacklog: number;
+  private readonly attempts: number;
+  private readonly retryDelayMs: number;
 
   constructor(
     private readonly bus: EventBus,
     private readonly notifications: NotificationRepository,
     private readonly logger: Logger,
-  ) {}
+    options: ConsumerOptions = {},
+  ) {
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.maxBacklog = Math.max(1, options.maxBacklog ?? 10_000);
+    this.attempts = Math.max(1, options.attempts ?? 3);
+    this.retryDelayMs = Math.max(0, options.retryDelayMs ?? 100);
+  }
 
   /** Subscribes to the domain events channel; resolves once the subscription is active. */
   async start(): Promise<void> {
     if (this.unsubscribe) return;
-    this.unsubscribe = await this.bus.subscribe(DOMAIN_EVENTS_CHANNEL, (message) => {
-      const work = this.consume(message).catch((err: unknown) => {
-        // Pub/sub will not redeliver: the event is lost for the inbox (a durable stream would retry it).
-        this.logger.error({ err, eventId: idOf(message) }, 'could not store a notification for a domain event');
-      });
-      this.inFlight.add(work);
-      void work.finally(() => this.inFlight.delete(work));
-    });
+    this.unsubscribe = await this.bus.subscribe(DOMAIN_EVENTS_CHANNEL, (message) => this.enqueue(message));
   }
 
-  /** Unsubscribes, then waits for the events already being processed (so the database can close after). */
+  /** Unsubscribes, then waits for the events already received to be processed (so the database can close after). */
   async stop(): Promise<void> {
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
     await unsubscribe?.();
-    await Promise.allSettled([...this.inFlight]);
+    await this.settled();
+  }
+
+  /** Resolves once no received event is waiting or being processed (tests, shutdown). */
+  settled(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private enqueue(message: unknown): void {
+    if (this.queue.length >= this.maxBacklog) {
+      this.logger.error({ eventId: idOf(message), backlog: this.queue.length }, 'dropped a domain event: too many waiting to be stored');
+      return;
+    }
+    this.queue.push(message);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const message = this.queue.shift();
+      this.running += 1;
+      void this.consumeWithRetries(message)
+        .catch((err: unknown) => {
+          // Pub/sub will not redeliver: the event is lost for the inbox (a durable stream would retry it).
+          this.logger.error({ err, eventId: idOf(message) }, 'could not store a notification for a domain event');
+        })
+        .finally(() => {
+          this.running -= 1;
+          this.pump();
+          if (this.running === 0 && this.queue.length === 0) {
+            const waiters = this.idleWaiters;
+            this.idleWaiters = [];
+            for (const resolve of waiters) resolve();
+          }
+        });
+    }
+  }
+
+  private async consumeWithRetries(message: unknown): Promise<ConsumeResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.consume(message);
+      } catch (err) {
+        if (attempt >= this.attempts) throw err;
+        this.logger.warn({ err, eventId: idOf(message), attempt }, 'storing a notification failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * attempt * attempt));
+      }
+    }
   }
 
   /**
