@@ -258,6 +258,19 @@ export function describePaymentsSubgraph(
         expect(res.data?._entities.map((u) => u?.balanceCents)).toEqual([2650, 700]);
       });
 
+      it('seeds fines directly with createFine: an overdue one needs its loan and exists once per loan', async () => {
+        const loanId = randomUUID();
+        const dave = randomUUID();
+        const first = await payments.fines.createFine({ userId: dave, loanId, amountCents: 60, reason: 'OVERDUE', daysOverdue: 2 });
+        const again = await payments.fines.createFine({ userId: dave, loanId, amountCents: 90, reason: 'OVERDUE' });
+        expect(again).toMatchObject({ id: first.id, amountCents: 60, daysOverdue: 2, overdueLoanId: loanId });
+        await expect(payments.fines.createFine({ userId: dave, amountCents: 60, reason: 'OVERDUE' })).rejects.toMatchObject({
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+        const lost = await payments.fines.createFine({ userId: dave, amountCents: 60, reason: 'LOST' });
+        expect(lost).toMatchObject({ reason: 'LOST', overdueLoanId: null, assessedById: null });
+      });
+
       it('refuses fines that are not a whole positive number of cents', async () => {
         for (const amountCents of [0, -5, 1.5]) {
           await expect(payments.fines.assessFine({ userId: carol, amountCents, reason: 'DAMAGED' }, librarian)).rejects.toMatchObject({

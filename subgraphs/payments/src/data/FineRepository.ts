@@ -37,7 +37,8 @@ export interface NewFine {
 export interface OverdueFineInput {
   loanId: string;
   userId: string;
-  bookId: string;
+  /** Not stored: the resolver carries it on the FINE_ASSESSED event. Checked when given. */
+  bookId?: string | null;
   amountCents: number;
   daysOverdue: number;
 }
@@ -134,8 +135,8 @@ export class FineRepository {
    * patron is a CONFLICT.
    */
   async recordOverdueFine(input: OverdueFineInput): Promise<{ fine: FineModel; created: boolean }> {
-    for (const field of ['loanId', 'userId', 'bookId'] as const)
-      if (!isUuid(input[field])) throw badInput(`${field} must be a UUID.`, { field });
+    for (const field of ['loanId', 'userId'] as const) if (!isUuid(input[field])) throw badInput(`${field} must be a UUID.`, { field });
+    if (input.bookId != null && !isUuid(input.bookId)) throw badInput('bookId must be a UUID.', { field: 'bookId' });
     checkFineAmount(input.amountCents, this.money);
     if (!Number.isSafeInteger(input.daysOverdue) || input.daysOverdue < 1 || input.daysOverdue > MAX_DAYS_OVERDUE)
       throw badInput(`daysOverdue is a whole number of days from 1 to ${MAX_DAYS_OVERDUE}; got ${input.daysOverdue}.`, {
@@ -163,6 +164,23 @@ export class FineRepository {
         throw conflict('This loan already has an overdue fine recorded for another patron.', { field: 'loanId' });
       return { fine, created: false };
     }
+  }
+
+  /**
+   * Records a fine directly, for seeding and tests (no FINE_ASSESSED event, no check that the user
+   * exists): an OVERDUE fine through the same per-loan key as {@link recordOverdueFine} (its loanId is
+   * required), any other as {@link assessFine} would, assessed by nobody.
+   */
+  async createFine(input: NewFine & { daysOverdue?: number }): Promise<FineModel> {
+    if (input.reason !== 'OVERDUE') return this.assessFine(input, null);
+    if (!input.loanId) throw badInput('An overdue fine belongs to a loan: give its loanId.', { field: 'loanId' });
+    const { fine } = await this.recordOverdueFine({
+      loanId: input.loanId,
+      userId: input.userId,
+      amountCents: input.amountCents,
+      daysOverdue: input.daysOverdue ?? 1,
+    });
+    return fine;
   }
 
   /**
