@@ -2,7 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { CALLER_HEADER, callerCredential, InMemoryBus, type ServiceOptions } from '@shelfwise/kit';
 import { eventually } from '@shelfwise/testkit';
 import { start, type BooksHandle } from '../src/server.js';
-import { asLibrarian, asLoans, asPatron, asUser, BooksClient, codeOf, COPY_FIELDS, nextIsbn, recordAvailability } from './harness.js';
+import {
+  asLibrarian,
+  asLoans,
+  asPatron,
+  asUser,
+  BooksClient,
+  codeOf,
+  COPY_FIELDS,
+  nextIsbn,
+  recordAvailability,
+  type BookResult,
+} from './harness.js';
 
 /**
  * The internal inventory operations (allocate / cancel / check in for loans, allocate / release for
@@ -140,12 +151,8 @@ export function describeInventory(
 
       it('lends exactly the copy with a barcode, refusing one that is out, lost or held for someone else', async () => {
         const book = await newBook(4);
-        const [a, b, c, d] = book.copies as [
-          { id: string; barcode: string },
-          { id: string; barcode: string },
-          { id: string; barcode: string },
-          { id: string; barcode: string },
-        ];
+        type C = BookResult['copies'][number];
+        const [a, b, c, d] = book.copies as [C, C, C, C];
         const lent = await books.allocateForLoan({ loanId: randomUUID(), userId: randomUUID(), barcode: ` ${b.barcode} ` });
         expect(lent.data?.allocateCopyForLoan.id).toBe(b.id);
 
