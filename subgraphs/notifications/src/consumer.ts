@@ -1,10 +1,13 @@
 import {
   DOMAIN_EVENTS_CHANNEL,
+  FINE_ASSESSED_CHANNEL,
   isDomainEvent,
+  isFineAssessedEvent,
   isUuid,
   NOTIFICATION_CHANNEL,
   type DomainEvent,
   type EventBus,
+  type FineAssessedEvent,
   type Logger,
   type NotificationCreatedEvent,
 } from '@shelfwise/kit';
@@ -39,7 +42,7 @@ export type ConsumeResult = EventResult | { outcome: 'INVALID'; reason: string }
  * event stores at most one notification, once (see NotificationRepository.applyEvent).
  */
 export class NotificationConsumer {
-  private unsubscribe: (() => Promise<void>) | null = null;
+  private unsubscribers: (() => Promise<void>)[] | null = null;
   private readonly queue: unknown[] = [];
   private running = 0;
   private idleWaiters: (() => void)[] = [];
@@ -60,17 +63,32 @@ export class NotificationConsumer {
     this.retryDelayMs = Math.max(0, options.retryDelayMs ?? 100);
   }
 
-  /** Subscribes to the domain events channel; resolves once the subscription is active. */
+  /**
+   * Subscribes to the domain events channel, and to payments' own FINE_ASSESSED_CHANNEL (whose messages
+   * are read as the FINE_ASSESSED domain event they stand for); resolves once both are active.
+   */
   async start(): Promise<void> {
-    if (this.unsubscribe) return;
-    this.unsubscribe = await this.bus.subscribe(DOMAIN_EVENTS_CHANNEL, (message) => this.enqueue(message));
+    if (this.unsubscribers) return;
+    const unsubscribers: (() => Promise<void>)[] = [];
+    try {
+      unsubscribers.push(await this.bus.subscribe(DOMAIN_EVENTS_CHANNEL, (message) => this.enqueue(message)));
+      unsubscribers.push(
+        await this.bus.subscribe(FINE_ASSESSED_CHANNEL, (message) =>
+          this.enqueue(isFineAssessedEvent(message) ? fineAssessedAsDomainEvent(message) : message),
+        ),
+      );
+    } catch (err) {
+      await Promise.allSettled(unsubscribers.map((unsubscribe) => unsubscribe()));
+      throw err;
+    }
+    this.unsubscribers = unsubscribers;
   }
 
   /** Unsubscribes, then waits for the events already received to be processed (so the database can close after). */
   async stop(): Promise<void> {
-    const unsubscribe = this.unsubscribe;
-    this.unsubscribe = null;
-    await unsubscribe?.();
+    const unsubscribers = this.unsubscribers ?? [];
+    this.unsubscribers = null;
+    await Promise.allSettled(unsubscribers.map((unsubscribe) => unsubscribe()));
     await this.settled();
   }
 
@@ -158,6 +176,25 @@ export class NotificationConsumer {
     }
     return result;
   }
+}
+
+/**
+ * A fine announced on payments' FINE_ASSESSED_CHANNEL as the domain event it stands for. Its id is keyed by
+ * the fine (and so is the notification's onceKey), so the same fine announced again — or on both channels —
+ * notifies once.
+ */
+export function fineAssessedAsDomainEvent(event: FineAssessedEvent): DomainEvent {
+  return {
+    id: `FINE_ASSESSED:${event.fineId}`,
+    type: 'FINE_ASSESSED',
+    userId: event.userId,
+    occurredAt: event.at,
+    source: 'payments',
+    fineId: event.fineId,
+    loanId: event.loanId ?? null,
+    bookId: event.bookId ?? null,
+    data: { amountCents: event.amountCents, currency: event.currency, reason: event.reason, daysOverdue: event.daysOverdue ?? null },
+  };
 }
 
 function idOf(message: unknown): unknown {

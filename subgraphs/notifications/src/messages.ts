@@ -51,7 +51,8 @@ export function planNotification(event: DomainEvent, preferences: Preferences): 
       if (daysLeft !== null && daysLeft > preferences.dueSoonDaysBefore)
         return { wanted: false, reason: 'not yet within the reminder lead time' };
       onceKey = `DUE_SOON:${event.loanId ?? event.id}:${dueAt?.toISOString() ?? ''}`;
-      const when = daysLeft === null ? 'soon' : daysLeft <= 0 ? 'today' : daysLeft === 1 ? 'tomorrow' : `in ${daysLeft} days`;
+      // loans rounds the days left up (1 = due within the next 24 hours).
+      const when = daysLeft === null ? 'soon' : daysLeft <= 0 ? 'today' : daysLeft === 1 ? 'within a day' : `in ${daysLeft} days`;
       message = `${title ? quote(title) : 'A book you borrowed'} is due back ${when}${dueAt ? ` (${formatDate(dueAt)})` : ''}. Return or renew it in time to avoid a fine.`;
       break;
     }
@@ -70,9 +71,13 @@ export function planNotification(event: DomainEvent, preferences: Preferences): 
       break;
     }
     case 'FINE_ASSESSED': {
+      // One notification per fine, whichever way (and however often) it was announced.
+      onceKey = event.fineId ? `FINE_ASSESSED:${event.fineId}` : null;
       const amount = formatAmount(data.amountCents, data.currency);
       const reason = typeof data.reason === 'string' ? (FINE_REASONS[data.reason] ?? '') : '';
-      message = `${amount ? `A fine of ${amount}` : 'A fine'} was added to your account${reason}${title ? ` (${quote(title)})` : ''}.`;
+      const late = data.reason === 'OVERDUE' && typeof data.daysOverdue === 'number' && data.daysOverdue > 0 ? data.daysOverdue : null;
+      const details = [title ? quote(title) : null, late === null ? null : late === 1 ? '1 day late' : `${late} days late`].filter(Boolean);
+      message = `${amount ? `A fine of ${amount}` : 'A fine'} was added to your account${reason}${details.length ? ` (${details.join(', ')})` : ''}.`;
       break;
     }
   }

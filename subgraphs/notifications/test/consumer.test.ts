@@ -4,11 +4,13 @@ import {
   CALLER_HEADER,
   callerCredential,
   DOMAIN_EVENTS_CHANNEL,
+  FINE_ASSESSED_CHANNEL,
   InMemoryBus,
   isNotificationCreatedEvent,
   NOTIFICATION_CHANNEL,
   ServiceClock,
   type DomainEvent,
+  type FineAssessedEvent,
   type NotificationCreatedEvent,
 } from '@shelfwise/kit';
 import { eventually, graphql } from '@shelfwise/testkit';
@@ -218,6 +220,55 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
     });
   });
 
+  describe('fines announced on payments’ own channel', () => {
+    const fineEvent = (userId: string, fields: Partial<FineAssessedEvent> = {}): FineAssessedEvent => ({
+      fineId: randomUUID(),
+      userId,
+      loanId: randomUUID(),
+      bookId: randomUUID(),
+      amountCents: 300,
+      currency: 'USD',
+      reason: 'OVERDUE',
+      daysOverdue: 3,
+      at: '2026-11-29T09:00:00.000Z',
+      ...fields,
+    });
+    const publishFine = async (event: unknown) => {
+      await bus.publish(FINE_ASSESSED_CHANNEL, event);
+      await nextTurn();
+      await service.consumer.settled();
+    };
+
+    it('notifies once per fine, also when the same fine is announced again or as a domain event too', async () => {
+      const patron = randomUUID();
+      const event = fineEvent(patron);
+      await publishFine(event);
+      await publishFine(event);
+      // The same fine as a FINE_ASSESSED domain event with an id of its own: still one notification.
+      await deliver(bus, service, [
+        domainEvent({ type: 'FINE_ASSESSED', userId: patron, fineId: event.fineId, data: { amountCents: 300, currency: 'USD' } }),
+      ]);
+      const rows = await rowsOf(patron);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        kind: 'FINE_ASSESSED',
+        message: 'A fine of $3.00 was added to your account for an overdue loan (3 days late).',
+        loanId: event.loanId,
+        bookId: event.bookId,
+      });
+      expect(await outcomeOf(`FINE_ASSESSED:${event.fineId}`)).toBe('STORED');
+      await nextTurn();
+      expect(liveFor(patron)).toHaveLength(1);
+    });
+
+    it('drops a malformed fine message', async () => {
+      const patron = randomUUID();
+      await publishFine({ ...fineEvent(patron), amountCents: 'lots' });
+      await publishFine(fineEvent(patron, { fineId: 'fine-1' }));
+      expect(await rowsOf(patron)).toEqual([]);
+    });
+  });
+
   describe('preferences', () => {
     it('stores nothing for a kind the patron switched off, and nothing later when that event comes again', async () => {
       const patron = randomUUID();
@@ -265,7 +316,7 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
       const rows = await rowsOf(patron);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ kind: 'DUE_SOON', loanId: loan });
-      expect(rows[0]!.message).toContain(expected === 1 ? 'due back tomorrow' : `due back in ${expected} days`);
+      expect(rows[0]!.message).toContain(expected === 1 ? 'due back within a day' : `due back in ${expected} days`);
       const outcomes = await Promise.all(series.map((event) => outcomeOf(event.id)));
       expect(outcomes).toEqual(
         series.map((_, i) => (7 - i > expected ? 'NOT_WANTED' : 7 - i === expected ? 'STORED' : 'ALREADY_NOTIFIED')),
@@ -339,7 +390,7 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
     it('words the reminder by days left, and without a title or a date when the event has none', () => {
       const loanId = randomUUID();
       expect(text({ id: 'a', type: 'DUE_SOON', loanId, data: { daysLeft: 1, dueAt: DUE_AT, bookTitle: 'Dune' } })).toBe(
-        '“Dune” is due back tomorrow (1 Dec 2026). Return or renew it in time to avoid a fine.',
+        '“Dune” is due back within a day (1 Dec 2026). Return or renew it in time to avoid a fine.',
       );
       expect(text({ id: 'b', type: 'DUE_SOON', loanId, data: { daysLeft: 0 } })).toBe(
         'A book you borrowed is due back today. Return or renew it in time to avoid a fine.',
@@ -362,6 +413,13 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
         'A fine of 0.75 was added to your account for a damaged item.',
       );
       expect(text({ id: 'c', type: 'FINE_ASSESSED', data: { reason: 'OTHER' } })).toBe('A fine was added to your account.');
+      expect(
+        text({
+          id: 'd',
+          type: 'FINE_ASSESSED',
+          data: { amountCents: 20, currency: 'USD', reason: 'OVERDUE', daysOverdue: 1, title: 'Emma' },
+        }),
+      ).toBe('A fine of $0.20 was added to your account for an overdue loan (“Emma”, 1 day late).');
       expect(formatAmount(100_000, 'GBP')).toBe('£1,000.00');
       expect(formatAmount(-5, 'USD')).toBeNull();
       expect(formatAmount(1.5, 'USD')).toBeNull();
@@ -417,7 +475,7 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
     it('finishes the events being processed before the database closes, and leaves no subscription behind', async () => {
       const own = new InMemoryBus();
       const other = await start({ bus: own, clock });
-      expect(own.activeChannels).toBe(1);
+      expect(own.activeChannels).toBe(2);
       const announced: unknown[] = [];
       const unsubscribe = await own.subscribe(NOTIFICATION_CHANNEL, (message) => announced.push(message));
       const events = Array.from({ length: 5 }, () =>
