@@ -226,8 +226,16 @@ export class Circulation {
         await loans.markCheckedIn(loan.id, clock.now());
         result.checkedIn = true;
       } catch (err) {
-        result.failed += 1;
-        logger.warn({ err, loanId: loan.id }, 'could not check a returned copy in at books; the reconciler will retry');
+        if (isRefusal(err)) {
+          // Books has no allocation for this loan (a loan recorded without the saga, e.g. imported):
+          // there is no copy out to check in, and asking again would never change that.
+          logger.error({ err, loanId: loan.id }, 'books refused the check-in of a returned loan; marking the step done');
+          await loans.markCheckedIn(loan.id, clock.now());
+          result.checkedIn = true;
+        } else {
+          result.failed += 1;
+          logger.warn({ err, loanId: loan.id }, 'could not check a returned copy in at books; the reconciler will retry');
+        }
       }
     }
     if (loan.fineSettledAt === null) {
@@ -246,8 +254,15 @@ export class Circulation {
         await loans.markFineSettled(loan.id, fine?.id ?? null, clock.now());
         result.fineSettled = true;
       } catch (err) {
-        result.failed += 1;
-        logger.warn({ err, loanId: loan.id }, 'could not record an overdue fine at payments; the reconciler will retry');
+        if (isRefusal(err)) {
+          // A refusal is an answer, not an outage: repeating the same request would be refused again.
+          logger.error({ err, loanId: loan.id, fineCents: loan.fineCents }, 'payments refused the overdue fine of a returned loan');
+          await loans.markFineSettled(loan.id, null, clock.now());
+          result.fineSettled = true;
+        } else {
+          result.failed += 1;
+          logger.warn({ err, loanId: loan.id }, 'could not record an overdue fine at payments; the reconciler will retry');
+        }
       }
     }
     return result;

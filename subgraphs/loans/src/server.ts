@@ -116,3 +116,5 @@ export async function start(options: LoansOptions = {}): Promise<LoansHandle> {
   scanner.start(false);
   return { ...handle, database, loans, policies, circulation, reconciler, scanner };
 }
+
+export type { ReconcileReport, SagaHooks, SagaStep } from './circulation.js';
