@@ -10,6 +10,8 @@ export interface RouterContext {
   viewer: Viewer | null;
   /** The client's address (subgraphs use it to throttle sign-in attempts). */
   clientAddress?: string | null;
+  /** An operation the router sends itself (a subscription event's fields): not charged to any rate limit. */
+  internal?: boolean;
 }
 
 /** Counts fetches per subgraph (tests assert one fetch per subgraph for a whole page of books). */

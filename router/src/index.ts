@@ -56,6 +56,7 @@ const router = await startRouter({
   subgraphUrls,
   clientDir: getEnvStr('SHELFWISE_CLIENT_DIR', repoPath('client', 'dist')),
   redisPing: bus ? () => bus.ping() : undefined,
+  bus,
   rateLimiter,
   rateLimit: { clock },
   auth: { keys: auth.keys, sessions: auth.sessions, clock },

@@ -297,6 +297,11 @@ export function introspectionByDefault(env: Record<string, string | undefined> =
 /** "Did you mean …?" at the end of a message (graphql's suggestions of field, type and enum value names). */
 const SUGGESTION = / ?Did you mean .+\?$/;
 
+/** A message without graphql's "Did you mean …?" suggestion (for when introspection is off). */
+export function withoutSuggestion(message: string): string {
+  return message.replace(SUGGESTION, '');
+}
+
 /**
  * With introspection off, error messages must not hand out the schema piece by piece: Apollo Server's
  * `hideSchemaDetailsFromClientErrors` strips suggestions from validation errors, and this plugin strips

@@ -129,6 +129,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       redisPing: bus instanceof RedisBus ? () => bus.ping() : undefined,
       auth: { keys: auth.keys, sessions: auth.sessions, clock },
       rateLimit: { clock },
+      // Subscriptions push the events the subgraphs publish on the shared bus.
+      bus,
       ...options.router,
       subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])),
     });

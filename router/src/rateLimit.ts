@@ -392,12 +392,46 @@ export function addressRateLimit(limiter: RateLimiter, settings: RateLimitSettin
   };
 }
 
+/** Which bucket refused a request, and when to come back. */
+export interface RateLimitRefusal {
+  who: 'address' | 'account';
+  retryAfterSeconds: number;
+}
+
+/**
+ * For requests that do not go through Express and Apollo Server (WebSocket upgrades and subscribe
+ * messages): one token from the address bucket, then one from the signed-in user's; the first refusal,
+ * or null. Fails open like the HTTP limits when the limiter's store is down.
+ */
+export function requestRateLimit(
+  limiter: RateLimiter,
+  settings: RateLimitSettings,
+  logger: Logger,
+): (address: string, userId: string | null) => Promise<RateLimitRefusal | null> {
+  const take = guardedTake(limiter, logger);
+  const addressLimit = settings.ipPerMinute > 0 ? perMinute(settings.ipPerMinute) : undefined;
+  const userLimit = settings.userPerMinute > 0 ? perMinute(settings.userPerMinute) : undefined;
+  return async (address, userId) => {
+    const now = nowOf(settings);
+    if (addressLimit) {
+      const decision = await take(addressKey(address), addressLimit, now);
+      if (!decision.allowed) return { who: 'address', retryAfterSeconds: decision.retryAfterSeconds };
+    }
+    if (userLimit && userId) {
+      const decision = await take(`user:${userId}`, userLimit, now);
+      if (!decision.allowed) return { who: 'account', retryAfterSeconds: decision.retryAfterSeconds };
+    }
+    return null;
+  };
+}
+
 /**
  * Apollo Server plugin: one token from the signed-in caller's bucket (`user:<id>`, from
  * `contextValue.viewer`) per operation, before execution. Anonymous callers are only limited by
- * address. Over the limit: the same 429 as {@link addressRateLimit}, through formatError.
+ * address; operations the router sends itself (`contextValue.internal`) are not charged. Over the
+ * limit: the same 429 as {@link addressRateLimit}, through formatError.
  */
-export function userRateLimitPlugin<TContext extends { viewer?: { userId: string } | null }>(
+export function userRateLimitPlugin<TContext extends { viewer?: { userId: string } | null; internal?: boolean }>(
   limiter: RateLimiter,
   settings: RateLimitSettings,
   logger: Logger,
@@ -407,7 +441,8 @@ export function userRateLimitPlugin<TContext extends { viewer?: { userId: string
   return {
     async requestDidStart({ contextValue }) {
       const userId = contextValue.viewer?.userId;
-      if (!limit || !userId) return;
+      // The router's own operations (resolving subscription events) are not the user's requests.
+      if (!limit || !userId || contextValue.internal) return;
       return {
         // The earliest hook whose errors Apollo Server answers as a request error (one thrown in
         // requestDidStart or didResolveSource becomes a 500): after parsing and validation, which the

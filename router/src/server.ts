@@ -11,9 +11,9 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createLogger, ErrorCode, type Logger } from '@shelfwise/kit';
+import { createLogger, ErrorCode, type EventBus, type Logger } from '@shelfwise/kit';
 import express from 'express';
-import { GraphQLError, MaxIntrospectionDepthRule } from 'graphql';
+import { GraphQLError, MaxIntrospectionDepthRule, type GraphQLSchema } from 'graphql';
 import { FetchCounter, SubgraphDataSource, type RouterContext } from './dataSource.js';
 import { createViewerResolver, type RouterAuth } from './auth.js';
 import { createRouterErrorFormatter } from './errors.js';
@@ -34,6 +34,10 @@ import {
   type RateLimiter,
   type RateLimitOptions,
 } from './rateLimit.js';
+import { SUBSCRIPTION_FIELDS } from './subscriptions/fields.js';
+import { SubscriptionHub, type GatewayExecute, type SubscriptionHubStats } from './subscriptions/hub.js';
+import { checkSubscriptionFields } from './subscriptions/plan.js';
+import { startSubscriptionServer } from './subscriptions/server.js';
 import { readSupergraph, subgraphRoutes, type SubgraphRoute } from './supergraph.js';
 
 export { SERVICE_UNAVAILABLE_MESSAGE } from './errors.js';
@@ -42,6 +46,26 @@ export type { RouterContext } from './dataSource.js';
 export { subgraphRoutes, readSupergraph, SUPERGRAPH_PATH } from './supergraph.js';
 export { createRateLimiter, InMemoryRateLimiter, RedisRateLimiter, type RateLimiter, type RateLimitOptions } from './rateLimit.js';
 export { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './limits.js';
+export { SLOW_CONSUMER_CLOSE_CODE } from './subscriptions/server.js';
+export { MAX_WATCHED_BOOKS } from './subscriptions/fields.js';
+
+/** Subscriptions over WebSocket (graphql-ws at the GraphQL path). */
+export interface SubscriptionOptions {
+  /** A connection that sends no connection_init within this long is closed with 4408. Default 10 s. */
+  connectionInitWaitTimeoutMs?: number;
+  /** How often signed-in connections' sessions are checked; an ended one closes with 4403. Default 5 s. */
+  sessionCheckIntervalMs?: number;
+  /** WebSocket ping interval; a peer that misses a pong for as long is dropped. Default 12 s. */
+  keepAliveMs?: number;
+  /** A socket with more unsent bytes than this is closed (1013) rather than buffered further. Default 4 MiB. */
+  maxBufferedBytes?: number;
+}
+
+/** What the router's subscription side holds right now (tests check that nothing is left behind). */
+export interface SubscriptionStats extends SubscriptionHubStats {
+  /** Open WebSocket connections. */
+  connections: number;
+}
 
 export interface RouterOptions {
   /** Port to listen on; 0 picks a free one (tests). */
@@ -73,6 +97,12 @@ export interface RouterOptions {
    * caller is anonymous and a request with an Authorization header is refused.
    */
   auth?: RouterAuth;
+  /**
+   * Where the events pushed to subscriptions come from (the platform's bus: Redis pub/sub, or in
+   * process). Unset: WebSocket connections are accepted but subscriptions answer SERVICE_UNAVAILABLE.
+   */
+  bus?: EventBus;
+  subscriptions?: SubscriptionOptions;
   logger?: Logger;
 }
 
@@ -85,6 +115,8 @@ export interface RouterHandle {
   /** Fetches sent to each subgraph since start (or the last reset). */
   fetchCounts: ReadonlyMap<string, number>;
   resetFetchCounts(): void;
+  /** Counts of the subscription side (connections, subscriptions, groups, bus subscriptions, work done). */
+  subscriptionStats(): SubscriptionStats;
   stop(): Promise<void>;
 }
 
@@ -115,7 +147,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
   const rateLimiter = options.rateLimiter ?? new InMemoryRateLimiter();
   const resolveViewer = options.auth ? createViewerResolver(options.auth) : refuseBearerTokens;
 
-  const gateway = new ApolloGateway({
+  const gateway: ApolloGateway = new ApolloGateway({
     supergraphSdl,
     logger,
     buildService: ({ name, url }) =>
@@ -126,6 +158,12 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
         counter,
         logger: logger.child({ subgraph: name }),
       }),
+  });
+
+  // The API schema (Subscription included) validates and plans subscriptions served over WebSocket.
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
+    apiSchema = schema;
   });
 
   const app = express();
@@ -153,6 +191,37 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
     ],
   });
   await server.start();
+
+  // Subscriptions (#9): the fields the router serves must match the supergraph's Subscription type.
+  const definitions = SUBSCRIPTION_FIELDS.filter((definition) => apiSchema?.getSubscriptionType()?.getFields()[definition.field]);
+  if (apiSchema) checkSubscriptionFields(apiSchema, definitions);
+  const executeInternal: GatewayExecute = async (query, variables, viewer) => {
+    const response = await server.executeOperation({ query, variables }, { contextValue: { viewer, clientAddress: null, internal: true } });
+    if (response.body.kind !== 'single') throw new Error('The gateway answered a subscription event with an incremental result.');
+    return response.body.singleResult;
+  };
+  const hub = options.bus ? new SubscriptionHub({ bus: options.bus, execute: executeInternal, definitions, logger }) : null;
+  const auth = options.auth;
+  const subscriptionServer = startSubscriptionServer({
+    httpServer,
+    path: '/graphql',
+    schema: () => apiSchema,
+    hub,
+    definitions,
+    resolveViewer,
+    sessionIsLive: auth && ((viewer) => auth.sessions.get(viewer.sessionId ?? '', auth.clock.now()).then((session) => session !== null)),
+    sessionCheckIntervalMs: options.subscriptions?.sessionCheckIntervalMs ?? 5_000,
+    limits,
+    introspection,
+    rateLimiter,
+    rateLimit,
+    formatError: createRouterErrorFormatter(logger),
+    connectionInitWaitTimeoutMs: options.subscriptions?.connectionInitWaitTimeoutMs ?? 10_000,
+    keepAliveMs: options.subscriptions?.keepAliveMs ?? 12_000,
+    maxPayloadBytes: 1024 * 1024,
+    maxBufferedBytes: options.subscriptions?.maxBufferedBytes ?? 4 * 1024 * 1024,
+    logger,
+  });
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -233,8 +302,15 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
     subgraphs: routes,
     fetchCounts: counter.counts,
     resetFetchCounts: () => counter.reset(),
+    subscriptionStats: () => ({
+      connections: subscriptionServer.connections(),
+      ...(hub?.stats() ?? { subscribers: 0, groups: 0, busSubscriptions: 0, events: 0, gatewayExecutions: 0, framesSent: 0 }),
+    }),
     stop() {
       stopping ??= (async () => {
+        // Sockets first (clients get 1001 and reconnect elsewhere), then the bus subscriptions.
+        await subscriptionServer.dispose();
+        await hub?.dispose();
         await server.stop();
         fetcher.destroy();
       })();
