@@ -66,7 +66,14 @@ const platform = await startPlatform({
   // A fresh embedded install gets a small demo library; an existing one is left as it is.
   seed: getEnvBool('SHELFWISE_DEMO_DATA', true)
     ? async (platform) => {
-        if (await seedDemoLibrary(platform)) logger.info('loaded the demo library (SHELFWISE_DEMO_DATA=false turns this off)');
+        const demo = await seedDemoLibrary(platform);
+        if (demo) {
+          logger.info({ books: demo.books, copies: demo.copies }, 'loaded the demo library (SHELFWISE_DEMO_DATA=false turns this off)');
+          console.log(
+            `Empty catalogue: loaded the demo library: ${demo.books} books (${demo.copies} copies), librarian ${demo.librarian}, ` +
+              `patrons ${demo.patrons.join(' and ')} (password in README.md, "Quick start"). SHELFWISE_DEMO_DATA=false turns this off.`,
+          );
+        }
       }
     : undefined,
   logger,

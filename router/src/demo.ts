@@ -1,3 +1,4 @@
+import { generateBooks, insertBooks } from '@shelfwise/books/catalog';
 import type { Platform } from './platform.js';
 
 /** ISBN-13 with its check digit computed from the first twelve digits. */
@@ -94,15 +95,28 @@ const BOOKS = [
 /** Every demo account's password (documented in the README; demo data is for local runs only). */
 export const DEMO_PASSWORD = 'shelfwise-demo-password';
 
+/** The demo catalogue adds this many generated books to the classics (the seed's generator, fixed seed). */
+export const DEMO_GENERATED_BOOKS = 300;
+const DEMO_CATALOG_SEED = 2024;
+
+/** What the demo library loaded, for the start-up message. */
+export interface DemoLibrary {
+  books: number;
+  copies: number;
+  librarian: string;
+  patrons: string[];
+}
+
 /**
- * Loads a small demo library (a librarian, two patrons, twelve books with copies, a few reviews) into an
- * EMPTY platform, so a fresh `npm start` has something to show. Does nothing when the catalogue or the
- * user list already holds data. Turn it off with SHELFWISE_DEMO_DATA=false.
+ * Loads a small demo library into an EMPTY platform, so a fresh `npm start` has something to show: a
+ * librarian, two patrons, twelve classics and {@link DEMO_GENERATED_BOOKS} books from the catalogue
+ * generator that `npm run seed` uses (always the same ones), with copies, and a few reviews. Returns null
+ * and does nothing when the catalogue already holds books. Turn it off with SHELFWISE_DEMO_DATA=false.
  */
-export async function seedDemoLibrary(platform: Platform): Promise<boolean> {
+export async function seedDemoLibrary(platform: Platform): Promise<DemoLibrary | null> {
   const { users, books, reviews } = platform.subgraphs;
   // The first admin may already exist (created at start): only an empty catalogue gets demo data.
-  if ((await books.books.count()) > 0) return false;
+  if ((await books.books.count()) > 0) return null;
 
   const lin = await users.users.create({ email: 'librarian@shelfwise.example', name: 'Lin Librarian', role: 'LIBRARIAN' });
   const ada = await users.users.create({ email: 'ada@shelfwise.example', name: 'Ada Reader', role: 'PATRON' });
@@ -122,5 +136,17 @@ export async function seedDemoLibrary(platform: Platform): Promise<boolean> {
   await review('Pride and Prejudice', ada.id, 5, 'Sharper and funnier every time I read it.');
   await review('Nineteen Eighty-Four', ben.id, 4, 'Bleak and necessary.');
   await review('The Hobbit', ben.id, 5, 'A perfect adventure.');
-  return true;
+
+  // A few hundred more, in one statement, so search, facets and paging have something to work on.
+  const generated = await insertBooks(
+    (sql, params) => books.database.prisma.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params),
+    generateBooks(DEMO_CATALOG_SEED, 0, DEMO_GENERATED_BOOKS),
+  );
+  const classicCopies = BOOKS.reduce((sum, b) => sum + b.copies, 0);
+  return {
+    books: created.length + generated.books,
+    copies: classicCopies + generated.copies,
+    librarian: lin.email,
+    patrons: [ada.email, ben.email],
+  };
 }

@@ -64,7 +64,7 @@ export interface BookPage {
 }
 
 /** RELEVANCE ranks this many of the most popular matches (plus exact matches) by text score. */
-export const RANK_WINDOW = 500;
+export const RANK_WINDOW = 200;
 /** totalCount is exact up to this many matches and reads as this number above it. */
 export const COUNT_CAP = 1000;
 /** Facets count the matches exactly up to this many; above, they count the this-many most popular matches. */
@@ -165,11 +165,12 @@ export class BookSearch {
   async terms(query: string): Promise<SearchTerm[]> {
     const rows = await this.prisma.$queryRaw<{ word: string; prefix: boolean; known: boolean; alternatives: string[] }[]>`
       WITH tokens AS (
-        SELECT d.ord, d.lexemes[1] AS word
-        FROM ts_debug('simple'::regconfig, ${query}) WITH ORDINALITY AS d(alias, description, token, dictionaries, dictionary, lexemes, ord)
-        WHERE d.alias IN ('asciiword', 'word', 'numword', 'hword_asciipart', 'hword_part', 'hword_numpart', 'int', 'uint')
-          AND cardinality(d.lexemes) > 0
-        ORDER BY d.ord
+        -- The default parser's word tokens (asciiword, word, numword, the parts of hyphenated words, integers)
+        -- through the 'simple' dictionary, as to_tsvector('simple', …) reads the books.
+        SELECT t.ord, (ts_lexize('simple', t.token))[1] AS word
+        FROM ts_parse('default', ${query}) WITH ORDINALITY AS t(tokid, token, ord)
+        WHERE t.tokid IN (1, 2, 3, 7, 8, 9, 18, 19)
+        ORDER BY t.ord
         LIMIT ${MAX_WORDS}
       ), marked AS (
         SELECT ord, word, ord = max(ord) OVER () AS prefix FROM tokens
@@ -201,12 +202,13 @@ export class BookSearch {
 
     let match: Prisma.Sql;
     let exact: Prisma.Sql = Prisma.sql`false`;
+    let exactMatch: Prisma.Sql = Prisma.sql`false`;
     let score: Prisma.Sql = Prisma.sql`0`;
     if (hasQuery) {
       const tsquery = buildTsquery(await this.terms(query));
       const titleKey = Prisma.sql`nullif(shelfwise_title_key(${query}), '')`;
       const isbn = parseIsbn(query);
-      const exactMatch = Prisma.sql`(b."titleKey" = ${titleKey} OR b."isbn" = ${isbn.ok ? isbn.isbn13 : null}::text)`;
+      exactMatch = Prisma.sql`(b."titleKey" = ${titleKey} OR b."isbn" = ${isbn.ok ? isbn.isbn13 : null}::text)`;
       // The flag is never NULL (NOT NULL is NULL would drop the row); the match keeps the bare OR so the
       // planner can combine the GIN, title-key and ISBN indexes.
       exact = Prisma.sql`coalesce(${exactMatch}, false)`;
@@ -220,10 +222,13 @@ export class BookSearch {
     } else {
       match = Prisma.sql`true`;
     }
-    const where = Prisma.sql`b."withdrawnAt" IS NULL AND ${match} AND ${filterSql(input)}`;
+    const filters = Prisma.sql`b."withdrawnAt" IS NULL AND ${filterSql(input)}`;
+    const where = Prisma.sql`${match} AND ${filters}`;
 
     const page =
-      sort === 'RELEVANCE' ? await this.relevancePage(where, exact, score, kind, input) : await this.orderedPage(where, sort, kind, input);
+      sort === 'RELEVANCE'
+        ? this.relevancePage(where, Prisma.sql`${exactMatch} AND ${filters}`, exact, score, kind, input)
+        : this.orderedPage(where, sort, kind, input);
     const counted = this.count(where);
     const [rows, totalCount] = await Promise.all([page, counted]);
     return {
@@ -241,6 +246,8 @@ export class BookSearch {
 
   private async relevancePage(
     where: Prisma.Sql,
+    /** The exact title/ISBN matches (an index lookup, never a scan). */
+    exactWhere: Prisma.Sql,
     exact: Prisma.Sql,
     score: Prisma.Sql,
     kind: string,
@@ -259,56 +266,61 @@ export class BookSearch {
         ? Prisma.sql`true`
         : after.phase === 1
           ? Prisma.sql`false`
-          : Prisma.sql`(e.exact < ${after.key[0]}
-                       OR (e.exact = ${after.key[0]} AND e.score < ${after.key[1]})
-                       OR (e.exact = ${after.key[0]} AND e.score = ${after.key[1]} AND b."id" > ${after.key[2]}::uuid))`;
+          : Prisma.sql`(c.exact < ${after.key[0]}
+                       OR (c.exact = ${after.key[0]} AND c.score < ${after.key[1]})
+                       OR (c.exact = ${after.key[0]} AND c.score = ${after.key[1]} AND c."id" > ${after.key[2]}::uuid))`;
     const tailAfter =
       after?.phase === 1
         ? Prisma.sql`AND b."popularity" <= ${after.key[0]} AND (b."popularity" < ${after.key[0]} OR b."id" > ${after.key[1] as string}::uuid)`
         : Prisma.empty;
-    const rows = await this.prisma.$queryRaw<(Row & { phase: number; exact: number; score: number; boundary: [number, string] | null })[]>`
-      WITH win AS MATERIALIZED (
-        SELECT b."id", b."popularity" FROM "Book" b
-        WHERE ${where} AND ${withinBoundary}
-        ORDER BY b."popularity" DESC, b."id"
-        ${boundary ? Prisma.empty : Prisma.sql`LIMIT ${RANK_WINDOW}`}
-      ), edge AS (
-        SELECT ${
-          boundary
-            ? Prisma.sql`ARRAY[${String(boundary[0])}, ${boundary[1]}]::text[]`
-            : Prisma.sql`CASE WHEN (SELECT count(*) FROM win) >= ${RANK_WINDOW}
-                    THEN (SELECT ARRAY[w."popularity"::text, w."id"::text] FROM win w ORDER BY w."popularity", w."id" DESC LIMIT 1) END`
-        } AS boundary
-      ), cand AS (
-        SELECT "id" FROM win
-        UNION
-        SELECT b."id" FROM "Book" b WHERE ${where} AND ${exact}
-      ), head AS (
-        SELECT ${BOOK_COLUMNS}, 0 AS phase, e.exact, e.score
-        FROM "Book" b JOIN cand ON cand."id" = b."id"
-        CROSS JOIN LATERAL (SELECT (${exact})::int AS exact, ${score} AS score) e
-        WHERE ${headAfter}
-        ORDER BY e.exact DESC, e.score DESC, b."id"
-        LIMIT ${limit}
-      ), tail AS (
+    type Ranked = Row & { phase: number; exact: number; score: number };
+    let rows: Ranked[] = [];
+    let bound: [number, string] | null = boundary;
+    // The head: the ranked window (skipped once a cursor is past it). Statement one.
+    if (after?.phase !== 1) {
+      // Scores are computed as the window is read (one pass over at most RANK_WINDOW rows); only the page's
+      // rows are then read in full.
+      const head = await this.prisma.$queryRaw<(Ranked & { boundary: string[] | null })[]>`
+        WITH win AS MATERIALIZED (
+          SELECT b."id", b."popularity", (${exact})::int AS exact, ${score} AS score FROM "Book" b
+          WHERE ${where} AND ${withinBoundary}
+          ORDER BY b."popularity" DESC, b."id"
+          ${boundary ? Prisma.empty : Prisma.sql`LIMIT ${RANK_WINDOW}`}
+        ), edge AS (
+          SELECT CASE WHEN (SELECT count(*) FROM win) >= ${RANK_WINDOW}
+                      THEN (SELECT ARRAY[w."popularity"::text, w."id"::text] FROM win w ORDER BY w."popularity", w."id" DESC LIMIT 1) END AS boundary
+        ), cand AS (
+          SELECT "id", exact, score FROM win
+          UNION
+          SELECT b."id", (${exact})::int, ${score} FROM "Book" b WHERE ${exactWhere}
+        ), top AS (
+          SELECT c."id", c.exact, c.score FROM cand c
+          WHERE ${headAfter}
+          ORDER BY c.exact DESC, c.score DESC, c."id"
+          LIMIT ${limit}
+        )
+        SELECT ${BOOK_COLUMNS}, 0 AS phase, top.exact, top.score, (SELECT boundary FROM edge) AS boundary
+        FROM top JOIN "Book" b ON b."id" = top."id"
+        ORDER BY top.exact DESC, top.score DESC, b."id"`;
+      if (!boundary && head[0]?.boundary) bound = [Number(head[0].boundary[0]), String(head[0].boundary[1])];
+      if (!boundary && head.length === 0 && !after) bound = null;
+      rows = head.map(({ boundary: _boundary, ...row }) => row);
+    }
+    // The tail: matches after the window, in popularity order, only once the window is used up (a page that
+    // reaches past it). The boundary is a literal here, so the popularity index starts right at it.
+    if (rows.length < limit && bound) {
+      const tail = await this.prisma.$queryRaw<Ranked[]>`
         SELECT ${BOOK_COLUMNS}, 1 AS phase, 0 AS exact, b."popularity" AS score
-        FROM "Book" b, edge
-        WHERE edge.boundary IS NOT NULL AND ${where} AND NOT ${exact}
-          AND b."popularity" <= edge.boundary[1]::int
-          AND (b."popularity" < edge.boundary[1]::int OR b."id" > edge.boundary[2]::uuid)
+        FROM "Book" b
+        WHERE ${where} AND NOT ${exact}
+          AND b."popularity" <= ${bound[0]} AND (b."popularity" < ${bound[0]} OR b."id" > ${bound[1]}::uuid)
           ${tailAfter}
         ORDER BY b."popularity" DESC, b."id"
-        LIMIT ${limit}
-      )
-      SELECT t.*, (SELECT boundary FROM edge) AS boundary FROM (
-        SELECT * FROM head UNION ALL SELECT * FROM tail
-      ) t
-      ORDER BY t.phase, t.exact DESC, t.score DESC, t."id"
-      LIMIT ${limit}`;
-    const edge = rows[0]?.boundary ?? boundary;
-    const bound: [number, string] | null = edge ? [Number(edge[0]), String(edge[1])] : null;
+        LIMIT ${limit - rows.length}`;
+      rows = [...rows, ...tail];
+    }
     return {
-      rows: rows.map(({ boundary: _boundary, ...row }) => row),
+      rows,
       cursorOf: (row) => {
         const key: RelevanceKey =
           row.phase === 0
