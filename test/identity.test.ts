@@ -136,15 +136,20 @@ describe('signing in through the router', () => {
     });
   });
 
-  it('lets staff see Bob’s records', async () => {
+  it('lets staff see Bob’s records, except his notifications, which are his alone', async () => {
+    const staffView = BOB_RECORDS.replace('notifications { totalCount } unreadNotificationCount notificationPreferences { dueSoon }', '');
     const res = await graphql<{ user: Record<string, unknown> }>(
       url,
-      `query($id: ID!) { user(id: $id) { ${BOB_RECORDS} } }`,
+      `query($id: ID!) { user(id: $id) { ${staffView} } }`,
       { id: bob.user.id },
       as(admin),
     );
     expect(res.errors).toBeUndefined();
-    expect(res.data?.user).toMatchObject({ balanceCents: 125, unreadNotificationCount: 1 });
+    expect(res.data?.user).toMatchObject({ balanceCents: 125, loans: { totalCount: 1 } });
+    for (const field of ['notifications { totalCount }', 'unreadNotificationCount', 'notificationPreferences { dueSoon }']) {
+      const personal = await graphql(url, `query($id: ID!) { user(id: $id) { id ${field} } }`, { id: bob.user.id }, as(admin));
+      expect([field, codes(personal)]).toEqual([field, ['FORBIDDEN']]);
+    }
   });
 });
 
