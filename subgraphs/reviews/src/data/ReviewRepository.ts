@@ -271,17 +271,16 @@ export class ReviewRepository {
    */
   async delete(id: string, viewer: Viewer, reason: string | null | undefined, at: Date): Promise<void> {
     checkId(id, 'review');
+    // Only a moderation removal needs (and records) a reason; an author's own removal ignores it.
     const why = reason?.trim() || null;
-    if (why !== null && codePoints(why) > MAX_REASON_LENGTH)
-      throw badInput(`A moderation reason is at most ${MAX_REASON_LENGTH} characters.`);
-    if (why !== null && hasForbiddenCharacters(why))
-      throw badInput('The reason contains characters that cannot be stored (NUL or broken UTF-16).');
     await this.prisma.$transaction(async (tx) => {
       const review = await lockReview(tx, id);
       if (review.authorId !== viewer.userId) {
         if (!hasRole(viewer, 'LIBRARIAN')) throw forbidden('Only the author of a review, or library staff moderating, can remove it.');
         if (why === null)
           throw badInput('Say why you are removing someone else\'s review: pass a "reason" (it goes in the moderation log).');
+        if (codePoints(why) > MAX_REASON_LENGTH) throw badInput(`A moderation reason is at most ${MAX_REASON_LENGTH} characters.`);
+        if (hasForbiddenCharacters(why)) throw badInput('The reason contains characters that cannot be stored (NUL or broken UTF-16).');
         await tx.reviewModeration.create({
           data: {
             reviewId: review.id,
