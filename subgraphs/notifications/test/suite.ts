@@ -405,6 +405,35 @@ export function describeNotificationsSubgraph(
       });
     });
 
+    describe('Query.notification', () => {
+      const one = (id: string, headers: Record<string, string>) =>
+        query<{ notification: NotificationNode | null }>(`query($id: ID!) { notification(id: $id) { ${NODE_FIELDS} } }`, { id }, headers);
+
+      it('answers the signed-in user’s own notification with every field', async () => {
+        const ready = inbox.find((n) => n.kind === 'RESERVATION_READY')!;
+        const res = await one(ready.id, as(alice));
+        expect(res.errors).toBeUndefined();
+        expect(res.data?.notification).toMatchObject({
+          id: ready.id,
+          kind: 'RESERVATION_READY',
+          message: 'Emma is waiting for you at the desk.',
+          book: { id: book },
+          reservation: { id: reservation },
+        });
+      });
+
+      it('answers null for someone else’s notification, as for an unknown id, to patrons and staff alike', async () => {
+        for (const headers of [as(bob), staff(), as(randomUUID(), 'ADMIN')]) {
+          for (const id of [inbox[0]!.id, randomUUID(), 'not-a-uuid']) {
+            const res = await one(id, headers);
+            expect(res.errors).toBeUndefined();
+            expect(res.data?.notification).toBeNull();
+          }
+        }
+        expect(codes(await one(inbox[0]!.id, {}))).toEqual(['UNAUTHENTICATED']);
+      });
+    });
+
     describe('Subscription.notificationReceived over HTTP', () => {
       it('says it is served by the router over graphql-ws', async () => {
         const res = await query('subscription { notificationReceived { id message } }', {}, as(alice));

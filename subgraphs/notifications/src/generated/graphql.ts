@@ -163,6 +163,21 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type Query = {
+  __typename?: 'Query';
+  /**
+   * One of the signed-in user's notifications by id; null when there is none or it is someone else's (never
+   * an error, so it reveals nothing about others' notifications). The router uses it to resolve each
+   * `notificationReceived` event as the recipient.
+   */
+  notification?: Maybe<Notification>;
+};
+
+
+export type QueryNotificationArgs = {
+  id: Scalars['ID']['input'];
+};
+
 /**
  * One patron's hold on a book: a place in the book's queue until a copy is set aside for them. Only the
  * patron and library staff can see a reservation.
@@ -317,6 +332,7 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   NotificationPreferencesInput: NotificationPreferencesInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reservation: ResolverTypeWrapper<ReservationModel>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserModel>;
@@ -338,6 +354,7 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   NotificationPreferencesInput: NotificationPreferencesInput;
   PageInfo: PageInfo;
+  Query: Record<PropertyKey, never>;
   Reservation: ReservationModel;
   Subscription: Record<PropertyKey, never>;
   User: UserModel;
@@ -425,6 +442,10 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
+}>;
+
 export type ReservationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reservation'] = ResolversParentTypes['Reservation']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -451,6 +472,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   NotificationEdge?: NotificationEdgeResolvers<ContextType>;
   NotificationPreferences?: NotificationPreferencesResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
   Reservation?: ReservationResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

@@ -20,6 +20,8 @@ export const access: AccessRules = {
   // only its recipient sees it; `_entities` also needs a signed-in caller before any lookup.
   Notification: { '*': allow.owner<NotificationModel>((notification) => notification.userId) },
   NotificationPreferences: { '*': allow.owner<NotificationPreferencesModel>((preferences) => preferences.userId) },
+  // Answers only the caller's own notifications (null for anyone else's); the Notification rule applies too.
+  Query: { notification: allow.signedIn },
   // The mutations take no user argument: they act on the signed-in user's own records only.
   Mutation: { markNotificationsRead: allow.signedIn, updateNotificationPreferences: allow.signedIn },
   // Served by the router over graphql-ws, which delivers each user their own notifications only.
