@@ -35,7 +35,7 @@ export function connect(httpUrl: string, token?: string): Connection {
       },
     },
   });
-  return { client, closes, dispose: () => client.dispose() };
+  return { client, closes, dispose: async () => client.dispose() };
 }
 
 export interface Subscription<T> {

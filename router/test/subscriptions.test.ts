@@ -6,7 +6,7 @@
 import { BOOK_AVAILABILITY_CHANNEL, InMemoryBus, issueAccessToken, ServiceClock, type BookAvailabilityEvent } from '@shelfwise/kit';
 import { eventually, graphql } from '@shelfwise/testkit';
 import { startPlatform, type Platform } from '../src/platform.js';
-import { closeOf, connect, rawSocket, refusal, subscribe, type Connection } from './subscriptions.helpers.js';
+import { closeOf, connect, rawSocket, refusal, subscribe, type Connection, type Subscription } from './subscriptions.helpers.js';
 
 const START_TIMEOUT_MS = 240_000;
 const INIT_TIMEOUT_MS = 400;
@@ -146,7 +146,7 @@ describe('bookAvailabilityChanged over WebSocket', () => {
 
   it('resolves one event once per group: N subscribers sharing a selection cost one gateway query', async () => {
     const N = 6;
-    const watches = [];
+    const watches: Subscription<Availability>[] = [];
     for (let i = 0; i < N; i += 1) {
       const connection = track(connect(url));
       // Different book lists, same selection: one group.
