@@ -169,7 +169,7 @@ export class BookSearch {
         -- through the 'simple' dictionary, as to_tsvector('simple', …) reads the books.
         SELECT t.ord, (ts_lexize('simple', t.token))[1] AS word
         FROM ts_parse('default', ${query}) WITH ORDINALITY AS t(tokid, token, ord)
-        WHERE t.tokid IN (1, 2, 3, 7, 8, 9, 18, 19)
+        WHERE t.tokid IN (1, 2, 3, 9, 10, 11, 21, 22)
         ORDER BY t.ord
         LIMIT ${MAX_WORDS}
       ), marked AS (
