@@ -261,7 +261,7 @@ describe('overdue loans, fines and the scanner', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(mine()).toEqual([
       expect.objectContaining({
-        id: `DUE_SOON:${loan.id}:2`,
+        id: `DUE_SOON:${loan.id}:${dueStamp(loan.dueAt)}:2`,
         type: 'DUE_SOON',
         userId: erin.id,
         bookId: book.id,
@@ -275,7 +275,7 @@ describe('overdue loans, fines and the scanner', () => {
     await scan();
     await scan();
     await new Promise((r) => setTimeout(r, 50));
-    expect(mine().map((e) => e.id)).toEqual([`DUE_SOON:${loan.id}:2`, `OVERDUE:${loan.id}`]);
+    expect(mine().map((e) => e.id)).toEqual([`DUE_SOON:${loan.id}:${dueStamp(loan.dueAt)}:2`, `OVERDUE:${loan.id}`]);
     expect(mine()[1]?.data).toEqual({ dueAt: loan.dueAt });
 
     const view = await c.call<{ user: { loans: { edges: { node: LoanView }[] } } }>(
@@ -352,3 +352,8 @@ describe('who sees and changes which loans', () => {
     await expectInvariant();
   });
 });
+
+/** The due date as the scanner writes it into DUE_SOON ids (UTC, YYYYMMDDTHHMMSS). */
+function dueStamp(dueAt: string): string {
+  return new Date(dueAt).toISOString().slice(0, 19).replace(/[-:]/g, '');
+}

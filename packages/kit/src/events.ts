@@ -35,7 +35,8 @@ export const DOMAIN_EVENTS_CHANNEL = 'events.domain';
  * How far ahead loans announces a due date. Patrons choose how many days before (1–7, default 2) they
  * want the reminder, which only the notifications service knows, so loans' scanner emits DUE_SOON for an
  * active loan once for each whole day left from this many days before the due date — id
- * `DUE_SOON:<loanId>:<daysLeft>`, data `{ dueAt, daysLeft }` — and notifications keeps the first one
+ * `DUE_SOON:<loanId>:<dueAt as YYYYMMDDTHHMMSS>:<daysLeft>` (so a renewed loan's new due date
+ * gets its own reminder), data `{ dueAt, daysLeft }` — and notifications keeps the first one
  * whose daysLeft is within the patron's preference, once per loan. OVERDUE is emitted once per loan
  * (id `OVERDUE:<loanId>`, data `{ dueAt }`).
  */

@@ -16,7 +16,7 @@ const PUBLISH_BATCH = 100;
  * The due-date scanner. Each scan, on the service clock:
  *
  * - OVERDUE for every ACTIVE loan past its due time — id `OVERDUE:<loanId>`, so once per loan;
- * - DUE_SOON for every ACTIVE loan due within DUE_SOON_MAX_DAYS days — id `DUE_SOON:<loanId>:<daysLeft>`,
+ * - DUE_SOON for every ACTIVE loan due within DUE_SOON_MAX_DAYS days — id `DUE_SOON:<loanId>:<dueAt>:<daysLeft>` (a renewal's new due date gets its own reminder),
  *   `daysLeft` the whole days left rounded up (1 = due within 24 hours), data `{ dueAt, daysLeft }`; the
  *   notifications service keeps the first one within the patron's preference (kit events.ts).
  *

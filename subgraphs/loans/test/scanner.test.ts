@@ -28,8 +28,9 @@ describe('the due-date scanner on its interval (PGlite)', () => {
 
     clock.advance(4 * DAY); // 6 days left: within the 7-day window
     await eventually(() => events.length === 1, 5000, 'DUE_SOON');
+    const dueSoonId = `DUE_SOON:${loan!.id}:${dueStamp(loan!.dueAt)}:6`;
     expect(events[0]).toMatchObject({
-      id: `DUE_SOON:${loan!.id}:6`,
+      id: dueSoonId,
       type: 'DUE_SOON',
       userId: loan!.userId,
       loanId: loan!.id,
@@ -41,7 +42,12 @@ describe('the due-date scanner on its interval (PGlite)', () => {
     clock.advance(6 * DAY + 60); // a minute past due
     await eventually(() => events.some((e) => e.type === 'OVERDUE'), 5000, 'OVERDUE');
     await new Promise((r) => setTimeout(r, 800)); // several more ticks
-    expect(events.map((e) => e.id)).toEqual([`DUE_SOON:${loan!.id}:6`, `OVERDUE:${loan!.id}`]);
+    expect(events.map((e) => e.id)).toEqual([dueSoonId, `OVERDUE:${loan!.id}`]);
     expect(events[1]?.occurredAt).toBe(new Date(events[1]!.occurredAt).toISOString());
   });
 });
+
+/** The due date as the scanner writes it into DUE_SOON ids (UTC, YYYYMMDDTHHMMSS). */
+function dueStamp(dueAt: Date): string {
+  return dueAt.toISOString().slice(0, 19).replace(/[-:]/g, '');
+}

@@ -28,7 +28,7 @@ export class EventRepository {
       ON CONFLICT ("id") DO NOTHING`;
     const dueSoon = await this.prisma.$executeRaw`
       INSERT INTO "LoanEvent" ("id", "type", "loanId", "userId", "bookId", "occurredAt", "data")
-      SELECT 'DUE_SOON:' || l."id"::text || ':' || d."daysLeft"::text, 'DUE_SOON', l."id", l."userId", l."bookId", ${at},
+      SELECT 'DUE_SOON:' || l."id"::text || ':' || to_char(l."dueAt", 'YYYYMMDD"T"HH24MISS') || ':' || d."daysLeft"::text, 'DUE_SOON', l."id", l."userId", l."bookId", ${at},
              jsonb_build_object('dueAt', ${dueAt}, 'daysLeft', d."daysLeft")
       FROM "Loan" l
       CROSS JOIN LATERAL (SELECT GREATEST(1, CEIL(EXTRACT(EPOCH FROM (l."dueAt" - ${at})) / 86400))::int AS "daysLeft") d
