@@ -115,6 +115,11 @@ describe('borrowing and returning', () => {
     expect(codes(await c.checkIn(librarian, 'NO-SUCH-BARCODE'))).toEqual(['NOT_FOUND']);
     expect(codes(await c.checkOut(librarian, '   ', bob.id))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await c.checkOut(librarian, barcode, 'bob'))).toEqual(['BAD_USER_INPUT']);
+    // A well-formed id that belongs to no account: refused, nothing lent.
+    const nobody = await c.checkOut(librarian, barcode, '00000000-0000-4000-8000-000000000000');
+    expect(codes(nobody)).toEqual(['NOT_FOUND']);
+    expect(nobody.errors?.[0]?.message).toMatch(/No account has this user id/);
+    expect(await c.availableCopies(book.id)).toBe(1);
     await expectInvariant();
   });
 });

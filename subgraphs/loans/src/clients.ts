@@ -1,4 +1,4 @@
-import type { ServiceClient } from '@shelfwise/kit';
+import type { Role, ServiceClient } from '@shelfwise/kit';
 
 /**
  * The other services circulation talks to, each behind one small typed client so the sagas read as steps
@@ -87,6 +87,21 @@ export interface OverdueFineRequest {
   bookId: string;
   amountCents: number;
   daysOverdue: number;
+}
+
+/** Users: whether an account exists and its role (which picks the loan policy). */
+export class UsersClient {
+  constructor(private readonly client: ServiceClient) {}
+
+  /** The account's id and role, or null when no account has this id. */
+  async account(userId: string): Promise<{ id: string; role: Role } | null> {
+    const data = await this.client.call<{ circulationAccount: { id: string; role: Role } | null }>(
+      'users',
+      'query CirculationAccount($id: ID!) { circulationAccount(id: $id) { id role } }',
+      { id: userId },
+    );
+    return data.circulationAccount;
+  }
 }
 
 /** Payments: a patron's open balance, and overdue fines keyed by loan. */

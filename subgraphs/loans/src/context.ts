@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { serviceOf, viewerOf, type Clock, type Viewer } from '@shelfwise/kit';
 import type { Circulation } from './circulation.js';
+import type { UsersClient } from './clients.js';
 import type { LoanRepository } from './data/LoanRepository.js';
 import type { PolicyRepository } from './data/PolicyRepository.js';
 
@@ -10,6 +11,8 @@ export interface LoansServices {
   loans: LoanRepository;
   policies: PolicyRepository;
   circulation: Circulation;
+  /** Accounts, for the desk: the patron must exist, and borrows under their role's policy. */
+  users: UsersClient;
 }
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */

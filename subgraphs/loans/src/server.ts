@@ -12,7 +12,7 @@ import {
 } from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
 import { Circulation, type ReconcileReport, type SagaHooks } from './circulation.js';
-import { BooksClient, HoldsClient, PaymentsClient } from './clients.js';
+import { BooksClient, HoldsClient, PaymentsClient, UsersClient } from './clients.js';
 import { createContext, type LoansServices } from './context.js';
 import { EventRepository } from './data/EventRepository.js';
 import { LoanRepository } from './data/LoanRepository.js';
@@ -86,7 +86,7 @@ export async function start(options: LoansOptions = {}): Promise<LoansHandle> {
     sagaStaleMs: settings.sagaStaleMs,
     hooks: options.sagaHooks,
   });
-  const services: LoansServices = { clock, loans, policies, circulation };
+  const services: LoansServices = { clock, loans, policies, circulation, users: new UsersClient(client) };
   const reconciler = new PeriodicJob('reconciler', () => circulation.reconcile(), settings.reconcileIntervalMs, logger);
   const scanner = new PeriodicJob(
     'due-date scanner',

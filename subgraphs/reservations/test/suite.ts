@@ -100,7 +100,7 @@ export function describeReservationsSubgraph(
       handle.database.prisma.reservation.update({ where: { id }, data });
 
     beforeAll(async () => {
-      handle = await start(options());
+      handle = await start({ ...options(), holds: { scanIntervalMs: 0, reconcileIntervalMs: 0 } });
       queueX = [];
       for (const [i, userId] of [alice, bob, carol, dave, erin].entries()) queueX.push(await place(userId, bookX, at(i)));
       ties = [await place(frank, bookTie, at(5)), await place(gina, bookTie, at(5))];

@@ -6,6 +6,8 @@ import type { UserRepository } from './data/UserRepository.js';
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */
 export interface Context {
   viewer: Viewer | null;
+  /** The calling subgraph on an internal call (service credential); null through the router. */
+  service: string | null;
   /** The client's address as the router saw it (sign-in lockout); null when unknown. */
   clientAddress: string | null;
   /**
@@ -37,6 +39,7 @@ export function createContext(
   const caller = callerOf(req);
   return {
     viewer: caller.viewer,
+    service: caller.service ?? null,
     clientAddress: caller.clientAddress,
     signedIn: new Set(),
     clock,

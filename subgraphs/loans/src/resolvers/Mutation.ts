@@ -30,13 +30,14 @@ export const Mutation: MutationResolvers = {
     if (!isUuid(bookId)) throw badInput(`"${bookId}" is not a valid book id.`, { field: 'bookId' });
     return circulation.borrow({ userId: v.userId, role: v.role, bookId, self: true });
   },
-  checkOutCopy: (_parent, { barcode, userId }, { viewer, circulation }) => {
+  checkOutCopy: async (_parent, { barcode, userId }, { viewer, circulation, users }) => {
     const v = requireViewer(viewer);
     if (!isUuid(userId)) throw badInput(`"${userId}" is not a valid user id.`, { field: 'userId' });
-    // A patron at the desk borrows under the PATRON policy (this service does not know other users'
-    // roles); staff checking a copy out to themselves keep their own.
-    const self = userId === v.userId;
-    return circulation.borrow({ userId, role: self ? v.role : 'PATRON', barcode: requireBarcode(barcode), self });
+    const code = requireBarcode(barcode);
+    // The desk lends only to an account that exists, under that account's own role's policy.
+    const account = userId === v.userId ? { id: v.userId, role: v.role } : await users.account(userId);
+    if (!account) throw notFound('No account has this user id. Find the patron with the user search and try again.', { field: 'userId' });
+    return circulation.borrow({ userId, role: account.role, barcode: code, self: userId === v.userId });
   },
   returnLoan: async (_parent, { loanId }, context) => {
     const loan = await ownLoan(loanId, requireViewer(context.viewer), context);

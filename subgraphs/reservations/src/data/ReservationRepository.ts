@@ -22,6 +22,9 @@ export interface NewReservation {
 /** Reservations are listed newest first: (createdAt desc, id desc), so ties on the time still page stably. */
 const CURSOR_KIND = 'reservations';
 const ORDER: Prisma.ReservationOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'desc' }];
+/** A book's queue is listed in line order: (createdAt asc, id asc). */
+const QUEUE_CURSOR_KIND = 'holdQueue';
+const QUEUE_ORDER: Prisma.ReservationOrderByWithRelationInput[] = [{ createdAt: 'asc' }, { id: 'asc' }];
 /** A (createdAt, id) key whose id could exist: a forged id must not reach Postgres as a uuid. */
 const isReservationKey = (value: unknown): value is TimeIdKey => isTimeIdKey(value) && isUuid(value[1]);
 
@@ -99,12 +102,35 @@ export class ReservationRepository {
   }
 
   /**
-   * Places a WAITING hold (used by seeding and tests until the reservation issue adds reserveBook, which
-   * will also check the patron and the book).
+   * One page of a book's queue: its WAITING holds in line order (createdAt, id), with the queue's length.
+   */
+  async queuePage(query: { bookId: string; first: number; after?: string | null }): Promise<Connection<ReservationModel>> {
+    const key = decodeCursor(QUEUE_CURSOR_KIND, query.after, isReservationKey);
+    if (!isUuid(query.bookId)) return toConnection([], query.first, 0, () => '');
+    const where: Prisma.ReservationWhereInput = { bookId: query.bookId, status: 'WAITING' };
+    const pageWhere: Prisma.ReservationWhereInput = key ? { AND: [where, beforeKeyAsc(key)] } : where;
+    const [rows, totalCount] = await Promise.all([
+      this.prisma.reservation.findMany({ where: pageWhere, orderBy: QUEUE_ORDER, take: query.first + 1 }),
+      this.prisma.reservation.count({ where }),
+    ]);
+    return toConnection(rows, query.first, totalCount, (r) =>
+      encodeCursor(QUEUE_CURSOR_KIND, [r.createdAt.toISOString(), r.id] satisfies TimeIdKey),
+    );
+  }
+
+  /**
+   * Places a WAITING hold directly, without the checks of reserveBook (seeding and tests; reserveBook goes
+   * through QueueRepository.placeHold).
    */
   async create(data: NewReservation): Promise<ReservationModel> {
     return this.prisma.reservation.create({ data });
   }
+}
+
+/** Holds strictly after the cursor in queue order (createdAt asc, id asc). */
+function beforeKeyAsc([time, id]: TimeIdKey): Prisma.ReservationWhereInput {
+  const createdAt = new Date(time);
+  return { OR: [{ createdAt: { gt: createdAt } }, { createdAt, id: { gt: id } }] };
 }
 
 /** Reservations strictly after the cursor in (createdAt desc, id desc) order. */

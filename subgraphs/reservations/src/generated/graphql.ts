@@ -22,10 +22,68 @@ export type Scalars = {
 /** A title in the catalogue. Copies are the physical items that patrons borrow. */
 export type Book = {
   __typename?: 'Book';
+  /**
+   * The book's queue for library staff: its WAITING holds in line order (1 first), then none of the others.
+   * Librarians only.
+   */
+  holdQueue: ReservationConnection;
   /** How many holds are waiting for a copy of this book. Public, like the rest of the catalogue. */
   holdQueueLength: Scalars['Int']['output'];
   /** Stable identifier. */
   id: Scalars['ID']['output'];
+};
+
+
+/** A title in the catalogue. Copies are the physical items that patrons borrow. */
+export type BookHoldQueueArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Cancels a WAITING or READY hold (the patron's own, or any for library staff). A READY hold's copy goes to
+   * the next patron in line, or back on the shelf. Cancelling a cancelled hold answers it unchanged.
+   */
+  cancelReservation: Reservation;
+  /** Internal (loans): the READY hold's copy was lent on this loan; the hold becomes FULFILLED. Repeatable. */
+  fulfillHold: Scalars['Boolean']['output'];
+  /**
+   * Places a hold for the signed-in patron on a book none of whose copies is free: they join the end of the
+   * book's queue. HOLD_NOT_ALLOWED when a copy is on the shelf (borrow it) or the patron already has 10 live
+   * holds; CONFLICT when they already hold or have borrowed the book; NOT_FOUND for an unknown or removed book.
+   */
+  reserveBook: Reservation;
+  /**
+   * Internal (loans): a loan's copy came back. It goes to the first WAITING hold of the book (which becomes
+   * READY, to be collected within `pickupDays`), or back on the shelf. Keyed by the loan id: the same call
+   * again answers the same copy and hold.
+   */
+  routeReturnedCopy: RoutedCopy;
+};
+
+
+export type MutationCancelReservationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationFulfillHoldArgs = {
+  loanId: Scalars['ID']['input'];
+  reservationId: Scalars['ID']['input'];
+};
+
+
+export type MutationReserveBookArgs = {
+  bookId: Scalars['ID']['input'];
+};
+
+
+export type MutationRouteReturnedCopyArgs = {
+  bookId: Scalars['ID']['input'];
+  loanId: Scalars['ID']['input'];
+  pickupDays?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Relay page information. */
@@ -39,8 +97,31 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * The queue of a book for library staff: its WAITING holds in line order. Librarians only; the same list as
+   * `Book.holdQueue`.
+   */
+  holdQueue: ReservationConnection;
+  /**
+   * Internal (loans): the patron's READY hold on the book (its id), whose hold-shelf copy a borrow takes;
+   * null when there is none.
+   */
+  readyHoldFor?: Maybe<Scalars['ID']['output']>;
   /** Internal (loans): how many holds wait for a copy of this book; a renewal is refused while any do. */
   waitingHoldCount: Scalars['Int']['output'];
+};
+
+
+export type QueryHoldQueueArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  bookId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryReadyHoldForArgs = {
+  bookId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -107,6 +188,17 @@ export type ReservationStatus =
   | 'READY'
   /** In the book's queue; no copy has been set aside yet. */
   | 'WAITING';
+
+/** Where a returned copy went (internal, for loans). */
+export type RoutedCopy = {
+  __typename?: 'RoutedCopy';
+  /** The copy that came back. */
+  copyId: Scalars['ID']['output'];
+  /** The hold that is now READY with this copy; null when it went back on the shelf. */
+  reservationId?: Maybe<Scalars['ID']['output']>;
+  /** Where it is now: ON_HOLD_SHELF for the hold below, AVAILABLE on the shelf (or LOST/WITHDRAWN as books keeps it). */
+  status: Scalars['String']['output'];
+};
 
 /** Someone with an account: a patron, a librarian or an administrator. */
 export type User = {
@@ -232,13 +324,15 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reservation: ResolverTypeWrapper<ReservationModel>;
   ReservationConnection: ResolverTypeWrapper<ReservationConnectionModel>;
   ReservationEdge: ResolverTypeWrapper<Omit<ReservationEdge, 'node'> & { node: ResolversTypes['Reservation'] }>;
   ReservationStatus: ReservationStatus;
+  RoutedCopy: ResolverTypeWrapper<RoutedCopy>;
   User: ResolverTypeWrapper<UserModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
@@ -249,12 +343,14 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
-  PageInfo: PageInfo;
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
+  PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Reservation: ReservationModel;
   ReservationConnection: ReservationConnectionModel;
   ReservationEdge: Omit<ReservationEdge, 'node'> & { node: ResolversParentTypes['Reservation'] };
+  RoutedCopy: RoutedCopy;
   User: UserModel;
   String: Scalars['String']['output'];
 }>;
@@ -288,6 +384,7 @@ export type TagDirectiveResolver<Result, Parent, ContextType = Context, Args = T
 
 export type BookResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Book'] = ResolversParentTypes['Book'], FederationReferenceType extends FederationReferenceTypes['Book'] = FederationReferenceTypes['Book']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Book']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  holdQueue?: Resolver<ResolversTypes['ReservationConnection'], ParentType, ContextType, Partial<BookHoldQueueArgs>>;
   holdQueueLength?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -296,12 +393,21 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationCancelReservationArgs, 'id'>>;
+  fulfillHold?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationFulfillHoldArgs, 'loanId' | 'reservationId'>>;
+  reserveBook?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveBookArgs, 'bookId'>>;
+  routeReturnedCopy?: Resolver<ResolversTypes['RoutedCopy'], ParentType, ContextType, RequireFields<MutationRouteReturnedCopyArgs, 'bookId' | 'loanId'>>;
+}>;
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  holdQueue?: Resolver<ResolversTypes['ReservationConnection'], ParentType, ContextType, RequireFields<QueryHoldQueueArgs, 'bookId'>>;
+  readyHoldFor?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType, RequireFields<QueryReadyHoldForArgs, 'bookId' | 'userId'>>;
   waitingHoldCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<QueryWaitingHoldCountArgs, 'bookId'>>;
 }>;
 
@@ -328,6 +434,12 @@ export type ReservationEdgeResolvers<ContextType = Context, ParentType extends R
   node?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType>;
 }>;
 
+export type RoutedCopyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoutedCopy'] = ResolversParentTypes['RoutedCopy']> = ResolversObject<{
+  copyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reservationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -337,11 +449,13 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 export type Resolvers<ContextType = Context> = ResolversObject<{
   Book?: BookResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Reservation?: ReservationResolvers<ContextType>;
   ReservationConnection?: ReservationConnectionResolvers<ContextType>;
   ReservationEdge?: ReservationEdgeResolvers<ContextType>;
+  RoutedCopy?: RoutedCopyResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

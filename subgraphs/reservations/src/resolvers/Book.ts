@@ -1,3 +1,4 @@
+import { pageSize } from '@shelfwise/kit';
 import type { BookResolvers } from '../generated/graphql.js';
 
 export const Book: BookResolvers = {
@@ -5,4 +6,10 @@ export const Book: BookResolvers = {
   __resolveReference: (ref) => ({ id: ref.id }),
   // The queue length is catalogue information, public like availability.
   holdQueueLength: (book, _args, { loaders }) => loaders.holdQueueLength.load(book.id),
+  // The queue itself (who waits) is for staff; access.ts says so.
+  holdQueue: async (book, { first, after }, { reservations, loaders }) => {
+    const page = await reservations.queuePage({ bookId: book.id, first: pageSize(first), after });
+    for (const edge of page.edges) loaders.reservation.prime(edge.node.id, edge.node);
+    return page;
+  },
 };

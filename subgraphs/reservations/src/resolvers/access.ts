@@ -4,7 +4,16 @@ import type { ReservationModel, UserModel } from '../mappers.js';
 /** Who may see each field of this subgraph; the kit enforces it on every path (see kit/src/access.ts). */
 export const access: AccessRules = {
   // Internal (@inaccessible): only other subgraphs, with a service credential (loans, for renewals).
-  Query: { waitingHoldCount: allow.service },
+  Query: { waitingHoldCount: allow.service, readyHoldFor: allow.service, holdQueue: allow.librarian },
+  // A patron places holds for themselves; cancelReservation checks the hold's owner (or staff) on the
+  // hold it loads. routeReturnedCopy and fulfillHold are internal (loans).
+  Mutation: {
+    reserveBook: allow.signedIn,
+    cancelReservation: allow.signedIn,
+    routeReturnedCopy: allow.service,
+    fulfillHold: allow.service,
+  },
+  RoutedCopy: { '*': allow.service },
   // A reservation is personal data: its patron or staff, whether reached by a list or through `_entities`
   // (where anonymous callers are refused before the lookup, so they cannot probe which ids exist).
   Reservation: { '*': allow.ownerOrLibrarian<ReservationModel>((reservation) => reservation.userId) },
@@ -14,8 +23,9 @@ export const access: AccessRules = {
     id: allow.public,
     reservations: allow.ownerOrLibrarian<UserModel>((user) => user.id),
   },
-  // The hold queue LENGTH is catalogue information, public like availability (API.md).
-  Book: { '*': allow.public },
+  // The hold queue LENGTH is catalogue information, public like availability (API.md); who is in the
+  // queue is for staff.
+  Book: { '*': allow.public, holdQueue: allow.librarian },
   // Pages carry nothing of their own: the field that returns them decides.
   ReservationConnection: { '*': allow.public },
   ReservationEdge: { '*': allow.public },

@@ -39,6 +39,15 @@ export type AuthPayload = {
   user: User;
 };
 
+/** What another service may know of an account (internal). */
+export type CirculationAccount = {
+  __typename?: 'CirculationAccount';
+  /** The user's id. */
+  id: Scalars['ID']['output'];
+  /** The account's role, which picks its loan policy. */
+  role: Role;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -120,6 +129,11 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Internal (loans, payments): the account with this id and its role, so circulation lends under the
+   * patron's own policy and never to an id that belongs to nobody. Null when there is no such account.
+   */
+  circulationAccount?: Maybe<CirculationAccount>;
   /** The signed-in user; null when nobody is signed in. */
   me?: Maybe<User>;
   /** The service clock's current time (moved by the test clock when it is enabled). */
@@ -128,6 +142,11 @@ export type Query = {
   user?: Maybe<User>;
   /** Lists users, oldest account first (library staff only). `first` is at most 100. */
   users: UserConnection;
+};
+
+
+export type QueryCirculationAccountArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -300,11 +319,12 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
+  CirculationAccount: ResolverTypeWrapper<CirculationAccount>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterInput: RegisterInput;
@@ -319,11 +339,12 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AuthPayload: AuthPayloadModel;
+  CirculationAccount: CirculationAccount;
+  ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
   Mutation: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
-  ID: Scalars['ID']['output'];
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
@@ -368,6 +389,11 @@ export type AuthPayloadResolvers<ContextType = Context, ParentType extends Resol
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
+export type CirculationAccountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CirculationAccount'] = ResolversParentTypes['CirculationAccount']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -389,6 +415,7 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  circulationAccount?: Resolver<Maybe<ResolversTypes['CirculationAccount']>, ParentType, ContextType, RequireFields<QueryCirculationAccountArgs, 'id'>>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   now?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
@@ -417,6 +444,7 @@ export type UserEdgeResolvers<ContextType = Context, ParentType extends Resolver
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
   AuthPayload?: AuthPayloadResolvers<ContextType>;
+  CirculationAccount?: CirculationAccountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

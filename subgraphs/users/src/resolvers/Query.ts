@@ -1,4 +1,4 @@
-import { pageSize } from '@shelfwise/kit';
+import { isUuid, pageSize } from '@shelfwise/kit';
 import type { QueryResolvers } from '../generated/graphql.js';
 
 export const Query: QueryResolvers = {
@@ -10,4 +10,9 @@ export const Query: QueryResolvers = {
     return page;
   },
   now: (_parent, _args, { clock }) => clock.now(),
+  circulationAccount: async (_parent, { id }, { loaders }) => {
+    if (!isUuid(id)) return null;
+    const user = await loaders.user.load(id);
+    return user ? { id: user.id, role: user.role } : null;
+  },
 };

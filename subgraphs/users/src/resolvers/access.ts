@@ -8,7 +8,10 @@ export const access: AccessRules = {
     user: allow.ownerOrLibrarian<unknown, { id: string }>((_parent, args) => args.id),
     users: allow.librarian,
     now: allow.public,
+    // Internal (@inaccessible): other subgraphs only, with a service credential.
+    circulationAccount: allow.service,
   },
+  CirculationAccount: { '*': allow.service },
   Mutation: {
     register: allow.public,
     login: allow.public,
