@@ -347,19 +347,27 @@ describe('leaving nothing behind', () => {
       subscribe(connection, AVAILABILITY, { ids: [books[i]!.id] }),
       subscribe(connection, 'subscription ($ids: [ID!]!) { bookAvailabilityChanged(bookIds: $ids) { bookId } }', { ids: [books[0]!.id] }),
     ]);
-    await eventually(() => stats().subscribers === 6);
-    expect(stats()).toMatchObject({ connections: 3, busSubscriptions: 1 });
-    expect(bus.activeChannels).toBe(baseline + 1);
+    // The patron also listens for their notifications: a second channel.
+    subscriptions.push(subscribe(connections[2]!, 'subscription { notificationReceived { id kind } }'));
+    await eventually(() => stats().subscribers === 7);
+    expect(stats()).toMatchObject({ connections: 3, busSubscriptions: 2 });
+    expect(bus.activeChannels).toBe(baseline + 2);
 
     // Unsubscribe some (graphql-ws `complete`), then drop the sockets with the rest still live.
     subscriptions[0]!.unsubscribe();
     subscriptions[3]!.unsubscribe();
+    subscriptions[6]!.unsubscribe();
     await eventually(() => stats().subscribers === 4);
-    expect(stats().busSubscriptions).toBe(1);
+    // The last notification subscriber left: that channel's bus subscription is released at once.
+    await eventually(() => stats().busSubscriptions === 1);
+    expect(bus.activeChannels).toBe(baseline + 1);
+    subscriptions.push(subscribe(connections[2]!, 'subscription { notificationReceived { id } }'));
+    await eventually(() => stats().subscribers === 5 && stats().busSubscriptions === 2);
     await Promise.all(open.splice(0).map((c) => c.dispose()));
 
     await eventually(() => stats().subscribers === 0);
     expect(stats()).toMatchObject({ connections: 0, subscribers: 0, groups: 0 });
+    // Both channels released, the notifications one with a subscriber still live when its socket dropped.
     await eventually(() => stats().busSubscriptions === 0);
     expect(bus.activeChannels).toBe(baseline);
 

@@ -2,8 +2,12 @@ import {
   BOOK_AVAILABILITY_CHANNEL,
   badInput,
   isBookAvailabilityEvent,
+  isNotificationCreatedEvent,
   isUuid,
+  NOTIFICATION_CHANNEL,
+  unauthenticated,
   type BookAvailabilityEvent,
+  type NotificationCreatedEvent,
   type Viewer,
 } from '@shelfwise/kit';
 import type { GraphQLError } from 'graphql';
@@ -21,8 +25,9 @@ export interface GatewayField<TEvent> {
 
 /**
  * How the router serves one `Subscription` field: where its events come from, which subscribers each
- * event is for, and how the value of the field's return type is made from an event. Every field of the
- * return type is either carried by the event or fetched through the gateway (checked at start-up).
+ * event is for, and how the value of the field's return type is made from an event. Either the whole
+ * value is fetched through the gateway (`root`), or every field of the return type is carried by the
+ * event or fetched through the gateway (checked at start-up).
  */
 export interface SubscriptionFieldDefinition<TEvent = unknown> {
   /** The Subscription field, e.g. `bookAvailabilityChanged`. */
@@ -38,6 +43,13 @@ export interface SubscriptionFieldDefinition<TEvent = unknown> {
    */
   listenKeys(args: Record<string, unknown>, viewer: Viewer | null): string[];
   eventKey(event: TEvent): string;
+  /**
+   * Set when the whole value is fetched through the gateway: the subscriber's selection is sent as is
+   * under this Query field (which returns the same type, or null when the subscriber may not see it),
+   * once per event per group. An event it answers null for, without errors, sends no frame. The two
+   * maps below are then empty.
+   */
+  root?: GatewayField<TEvent>;
   /** Fields of the return type whose value the event carries. */
   eventFields: Record<string, (event: TEvent) => unknown>;
   /** Fields of the return type fetched through the gateway, once per event per distinct selection. */
@@ -77,7 +89,32 @@ export const bookAvailabilityChanged: SubscriptionFieldDefinition<BookAvailabili
   },
 };
 
+/**
+ * `Subscription.notificationReceived`: the signed-in user's own new notifications, from notifications'
+ * NOTIFICATION_CHANNEL. A subscription listens on its viewer's user id only, and each event is resolved
+ * as that viewer through `Query.notification(id:)` (null for anyone else's), so the notifications
+ * subgraph's owner-only rule applies as well.
+ */
+export const notificationReceived: SubscriptionFieldDefinition<NotificationCreatedEvent> = {
+  field: 'notificationReceived',
+  channel: NOTIFICATION_CHANNEL,
+  parse: (message) => (isNotificationCreatedEvent(message) ? message : null),
+  listenKeys(_args, viewer) {
+    if (!viewer) {
+      throw unauthenticated(
+        'Sign in to receive your notifications: send connectionParams.authorization "Bearer <accessToken>" in connection_init.',
+      );
+    }
+    return [viewer.userId.toLowerCase()];
+  },
+  eventKey: (event) => event.userId.toLowerCase(),
+  root: { rootField: 'notification', args: { id: { type: 'ID!', value: (event) => event.notificationId } } },
+  eventFields: {},
+  gatewayFields: {},
+};
+
 /** Every Subscription field the router serves. */
 export const SUBSCRIPTION_FIELDS: readonly SubscriptionFieldDefinition[] = [
   bookAvailabilityChanged as unknown as SubscriptionFieldDefinition,
+  notificationReceived as unknown as SubscriptionFieldDefinition,
 ];

@@ -230,6 +230,7 @@ export class SubscriptionHub {
   private async deliver(group: Group, event: unknown, key: string): Promise<void> {
     if (!group.byKey.get(key)?.size) return;
     const frame = await this.render(group, event);
+    if (frame === null) return;
     // Read again: members may have left (or joined) while the gateway answered.
     const members = group.byKey.get(key);
     if (!members) return;
@@ -237,8 +238,11 @@ export class SubscriptionHub {
     this.counters.framesSent += members.size;
   }
 
-  /** One event as this group's GraphQL result, serialized: at most one gateway query. */
-  private async render(group: Group, event: unknown): Promise<string> {
+  /**
+   * One event as this group's GraphQL result, serialized: at most one gateway query. Null when the whole
+   * value comes from the gateway and it answered null without an error (not this subscriber's to see).
+   */
+  private async render(group: Group, event: unknown): Promise<string | null> {
     const { plan } = group;
     let data: Record<string, unknown> | null | undefined;
     let errors: GraphQLFormattedError[] = [];
@@ -249,12 +253,22 @@ export class SubscriptionHub {
       try {
         const result = await this.options.execute(plan.gateway.query, variables, group.viewer);
         data = result.data;
-        // The gateway's paths start at its root fields, which are this object's keys.
-        errors = (result.errors ?? []).map((error) => (error.path ? { ...error, path: [plan.rootKey, ...error.path] } : error));
+        // The gateway's paths start at its root fields: this object's keys, or (whole) the root key itself.
+        errors = plan.whole
+          ? [...(result.errors ?? [])]
+          : (result.errors ?? []).map((error) => (error.path ? { ...error, path: [plan.rootKey, ...error.path] } : error));
       } catch (err) {
         this.options.logger.error({ err }, 'resolving a subscription event through the gateway failed');
         errors = [{ message: SERVICE_UNAVAILABLE_MESSAGE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } }];
       }
+    }
+    if (plan.whole) {
+      const whole = data?.[plan.rootKey] ?? null;
+      if (whole === null && errors.length === 0) return null;
+      // A failed fetch of a non-null root field nulls the whole result, as in any GraphQL response.
+      const result: FormattedExecutionResult = whole === null ? { data: null } : { data: { [plan.rootKey]: whole } };
+      if (errors.length > 0) result.errors = errors;
+      return JSON.stringify(result);
     }
     const value: Record<string, unknown> = {};
     for (const entry of plan.entries) {

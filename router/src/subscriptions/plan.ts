@@ -24,7 +24,7 @@ import {
   type SelectionSetNode,
   type VariableDefinitionNode,
 } from 'graphql';
-import type { SubscriptionFieldDefinition } from './fields.js';
+import type { GatewayField, SubscriptionFieldDefinition } from './fields.js';
 
 /** One response key of the subscription's root object, and where its value comes from. */
 export type PlanEntry<TEvent = unknown> =
@@ -55,6 +55,11 @@ export interface SubscriptionPlan<TEvent = unknown> {
   /** The root field's return type (for `__typename`). */
   typeName: string;
   listenKeys: string[];
+  /**
+   * True when the gateway query answers the whole root value (`data[rootKey]`, the definition's `root`
+   * mode); `entries` is then empty and a null answer without errors sends no frame.
+   */
+  whole: boolean;
   entries: PlanEntry<TEvent>[];
   gateway: GatewayQuery<TEvent> | null;
   /** Equal for two subscriptions exactly when every event renders to the same frame for the same viewer. */
@@ -185,10 +190,10 @@ export function planSubscription(
   const args = getArgumentValues(fieldDef, rootNode, variables);
   const listenKeys = definition.listenKeys(args, viewer);
 
-  const children = collectFields(schema, fragments, variables, returnType, {
+  const rootSelections: SelectionSetNode = {
     kind: Kind.SELECTION_SET,
     selections: rootNodes.flatMap((node) => node.selectionSet?.selections ?? []),
-  });
+  };
 
   const entries: PlanEntry[] = [];
   const gatewaySelections: FieldNode[] = [];
@@ -198,21 +203,9 @@ export function planSubscription(
   const eventVariableOf = new Map<string, string>();
   const mergedSets: SelectionSetNode[] = [];
 
-  for (const [key, nodes] of children) {
-    const name = (nodes[0] as FieldNode).name.value;
-    if (name === '__typename') {
-      entries.push({ key, from: 'typename' });
-      continue;
-    }
-    const read = definition.eventFields[name];
-    if (read) {
-      entries.push({ key, from: 'event', field: name, read });
-      continue;
-    }
-    const viaGateway = definition.gatewayFields[name];
-    if (!viaGateway) throw new Error(`${returnType.name}.${name} is neither carried by the event nor fetched through the gateway.`);
-    entries.push({ key, from: 'gateway' });
-    const argumentNodes = Object.entries(viaGateway.args).map(([argName, arg]) => {
+  /** The arguments of a gateway root field, each a variable whose value comes from the event. */
+  const argumentsFor = (viaGateway: GatewayField<unknown>) =>
+    Object.entries(viaGateway.args).map(([argName, arg]) => {
       const signature = `${viaGateway.rootField}.${argName}`;
       let variable = eventVariableOf.get(signature);
       if (!variable) {
@@ -232,6 +225,36 @@ export function planSubscription(
         value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: variable } },
       } as const;
     });
+
+  // The whole value through the gateway: the client's selection, as written, under the Query field.
+  const whole = definition.root !== undefined;
+  if (definition.root) {
+    mergedSets.push(rootSelections);
+    gatewaySelections.push({
+      kind: Kind.FIELD,
+      alias: { kind: Kind.NAME, value: rootKey },
+      name: { kind: Kind.NAME, value: definition.root.rootField },
+      arguments: argumentsFor(definition.root),
+      selectionSet: rootSelections,
+    });
+  }
+  const children = whole ? new Map<string, FieldNode[]>() : collectFields(schema, fragments, variables, returnType, rootSelections);
+
+  for (const [key, nodes] of children) {
+    const name = (nodes[0] as FieldNode).name.value;
+    if (name === '__typename') {
+      entries.push({ key, from: 'typename' });
+      continue;
+    }
+    const read = definition.eventFields[name];
+    if (read) {
+      entries.push({ key, from: 'event', field: name, read });
+      continue;
+    }
+    const viaGateway = definition.gatewayFields[name];
+    if (!viaGateway) throw new Error(`${returnType.name}.${name} is neither carried by the event nor fetched through the gateway.`);
+    entries.push({ key, from: 'gateway' });
+    const argumentNodes = argumentsFor(viaGateway);
     const selectionSet: SelectionSetNode = {
       kind: Kind.SELECTION_SET,
       selections: nodes.flatMap((node) => node.selectionSet?.selections ?? []),
@@ -274,8 +297,8 @@ export function planSubscription(
   }
 
   const outline = entries.map((entry) => `${entry.key}:${entry.from === 'event' ? entry.field : entry.from}`);
-  const selectionKey = JSON.stringify([definition.field, rootKey, outline, gateway?.query ?? null, gateway?.variables ?? null]);
-  return { definition, rootKey, typeName: returnType.name, listenKeys, entries, gateway, selectionKey };
+  const selectionKey = JSON.stringify([definition.field, rootKey, whole, outline, gateway?.query ?? null, gateway?.variables ?? null]);
+  return { definition, rootKey, typeName: returnType.name, listenKeys, whole, entries, gateway, selectionKey };
 }
 
 /**
@@ -289,6 +312,10 @@ export function checkSubscriptionFields(schema: GraphQLSchema, definitions: read
     if (!field) throw new Error(`The supergraph has no Subscription.${definition.field}; recompose or remove it from the router.`);
     const type = getNamedType(field.type);
     if (!isObjectType(type)) throw new Error(`Subscription.${definition.field} must return an object type.`);
+    if (definition.root) {
+      checkRootField(schema, definition, type);
+      continue;
+    }
     const fields = type.getFields();
     const missing = Object.keys(fields).filter((name) => !definition.eventFields[name] && !definition.gatewayFields[name]);
     if (missing.length > 0) {
@@ -300,4 +327,20 @@ export function checkSubscriptionFields(schema: GraphQLSchema, definitions: read
     const nonNull = Object.keys(definition.gatewayFields).filter((name) => fields[name] && isNonNullType(fields[name].type));
     if (nonNull.length > 0) throw new Error(`${type.name}.${nonNull.join(', ')}: a field fetched through the gateway must be nullable.`);
   }
+}
+
+/** A `root`-mode field: its Query field exists, returns the subscription's type nullably, and takes its arguments. */
+function checkRootField(schema: GraphQLSchema, definition: SubscriptionFieldDefinition, type: GraphQLObjectType): void {
+  const root = definition.root!;
+  const field = `Subscription.${definition.field}`;
+  if (Object.keys(definition.eventFields).length > 0 || Object.keys(definition.gatewayFields).length > 0) {
+    throw new Error(`${field} is fetched whole through the gateway; it cannot also have event or gateway fields.`);
+  }
+  const queryField = schema.getQueryType()?.getFields()[root.rootField];
+  if (!queryField) throw new Error(`${field} is fetched through Query.${root.rootField}, which the supergraph does not have.`);
+  if (getNamedType(queryField.type) !== type || isNonNullType(queryField.type)) {
+    throw new Error(`Query.${root.rootField} must return ${type.name} (nullable: null means the event is not for this subscriber).`);
+  }
+  const missing = Object.keys(root.args).filter((name) => !queryField.args.some((arg) => arg.name === name));
+  if (missing.length > 0) throw new Error(`Query.${root.rootField} has no argument ${missing.join(', ')}.`);
 }
