@@ -88,7 +88,7 @@ async function reconcile(): Promise<ReconcileReport> {
   const first = await platform.subgraphs.loans.reconciler.runNow();
   platform.clock.advance(STALE_SECONDS + 1);
   const second = await platform.subgraphs.loans.reconciler.runNow();
-  const sum = { completed: 0, dropped: 0, compensated: 0, checkedIn: 0, finesSettled: 0, failed: 0 };
+  const sum: ReconcileReport = { completed: 0, dropped: 0, compensated: 0, holdsFulfilled: 0, checkedIn: 0, finesSettled: 0, failed: 0 };
   for (const report of [first, second]) {
     for (const key of Object.keys(sum) as (keyof ReconcileReport)[]) sum[key] += report?.[key] ?? 0;
   }

@@ -27,7 +27,9 @@ export interface ReconcileReport {
   dropped: number;
   /** Cancelled borrows whose copy books has now let go. */
   compensated: number;
-  /** Returned loans whose copy books has now checked in. */
+  /** Loans that took a READY hold's copy whose hold reservations has now marked FULFILLED. */
+  holdsFulfilled: number;
+  /** Returned loans whose copy is now checked in (handed to a waiting hold or shelved). */
   checkedIn: number;
   /** Returned loans whose fine payments has now recorded. */
   finesSettled: number;
@@ -159,7 +161,24 @@ export class Circulation {
     if (!loan) {
       throw appError(ErrorCode.SERVICE_UNAVAILABLE, 'The loan could not be recorded, so nothing was lent. Please try again.');
     }
+    await this.fulfillHold(loan);
     return loan;
+  }
+
+  /**
+   * A loan that took a READY hold's copy closes that hold (FULFILLED). The loan stands either way: when
+   * reservations does not answer, the reconciler asks again (the call is keyed and repeatable).
+   */
+  private async fulfillHold(loan: LoanModel): Promise<boolean> {
+    if (loan.reservationId === null || loan.holdFulfilledAt !== null) return true;
+    try {
+      await this.deps.holds.fulfillHold(loan.reservationId, loan.id);
+      await this.deps.loans.markHoldFulfilled(loan.id, this.deps.clock.now());
+      return true;
+    } catch (err) {
+      this.deps.logger.warn({ err, loanId: loan.id }, 'could not mark the hold fulfilled at reservations; the reconciler will retry');
+      return false;
+    }
   }
 
   /**
@@ -217,12 +236,14 @@ export class Circulation {
    * failure is logged and left to the reconciler. Returns which steps finished now.
    */
   async finishReturn(loan: LoanModel): Promise<{ checkedIn: boolean; fineSettled: boolean; failed: number }> {
-    const { loans, books, payments, holds, clock, logger } = this.deps;
+    const { loans, policies, payments, holds, clock, logger } = this.deps;
     const result = { checkedIn: false, fineSettled: false, failed: 0 };
     if (loan.checkedInAt === null) {
       try {
-        const hold = await holds.firstWaitingHold(loan.bookId);
-        await books.checkIn(loan.id, hold?.reservationId ?? null);
+        // Reservations hands the copy to the first waiting hold (or has books shelve it): a returned copy
+        // never passes through AVAILABLE while someone waits, so a walk-in borrower cannot take it.
+        const pickupDays = (await policies.get('PATRON')).holdPickupDays;
+        await holds.routeReturnedCopy(loan.id, loan.bookId, pickupDays);
         await loans.markCheckedIn(loan.id, clock.now());
         result.checkedIn = true;
       } catch (err) {
@@ -323,7 +344,15 @@ export class Circulation {
    */
   async reconcile(): Promise<ReconcileReport> {
     const { loans, books, policies, clock, logger, sagaStaleMs } = this.deps;
-    const report: ReconcileReport = { completed: 0, dropped: 0, compensated: 0, checkedIn: 0, finesSettled: 0, failed: 0 };
+    const report: ReconcileReport = {
+      completed: 0,
+      dropped: 0,
+      compensated: 0,
+      holdsFulfilled: 0,
+      checkedIn: 0,
+      finesSettled: 0,
+      failed: 0,
+    };
     const before = new Date(clock.now().getTime() - sagaStaleMs);
 
     for (const pending of await loans.stalePending(before, RECONCILE_BATCH)) {
@@ -347,6 +376,10 @@ export class Circulation {
     }
     for (const cancelled of await loans.uncompensated(before, RECONCILE_BATCH)) {
       if (await this.releaseCopy(cancelled)) report.compensated += 1;
+      else report.failed += 1;
+    }
+    for (const lent of await loans.unfulfilledHolds(before, RECONCILE_BATCH)) {
+      if (await this.fulfillHold(lent)) report.holdsFulfilled += 1;
       else report.failed += 1;
     }
     for (const returned of await loans.unfinishedReturns(before, RECONCILE_BATCH)) {

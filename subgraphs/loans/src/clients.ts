@@ -69,16 +69,6 @@ export class BooksClient {
     );
     return data.cancelLoanAllocation;
   }
-
-  /** The loan's copy comes back: to the hold shelf for `handToReservationId`, else to the shelf. */
-  async checkIn(loanId: string, handToReservationId: string | null): Promise<CopyInfo> {
-    const data = await this.client.call<{ checkInLoanCopy: CopyInfo }>(
-      'books',
-      `mutation CheckInLoanCopy($loanId: ID!, $hand: ID) { checkInLoanCopy(loanId: $loanId, handToReservationId: $hand) { ${COPY} } }`,
-      { loanId, hand: handToReservationId },
-    );
-    return data.checkInLoanCopy;
-  }
 }
 
 export interface OverdueFineRequest {
@@ -141,10 +131,11 @@ export interface HoldRef {
  *
  * - `waitingHoldCount` (renewals are refused while others wait) asks reservations' internal
  *   `waitingHoldCount(bookId)`.
- * - `firstWaitingHold` (a returned copy goes to the first waiting hold) and `readyHoldFor` (a patron
- *   borrowing the copy set aside for them) are SEAMS for the holds issue (#6): they answer null until
- *   reservations offers the internal operations to ask, so for now a returned copy always goes back on
- *   the shelf and a borrow never takes a hold-shelf copy. Nothing here pretends holds exist.
+ * - `routeReturnedCopy`: a returned copy goes to the first WAITING hold of its book (reservations asks
+ *   books to check it in onto the hold shelf and makes the hold READY) or back on the shelf — keyed by
+ *   the loan id, so the reconciler can repeat it.
+ * - `readyHoldFor` / `fulfillHold`: a patron borrowing the copy set aside for them takes exactly that copy
+ *   (books' allocation by reservation id), and the hold becomes FULFILLED once the loan is recorded.
  */
 export class HoldsClient {
   constructor(private readonly client: ServiceClient) {}
@@ -159,13 +150,37 @@ export class HoldsClient {
     return data.waitingHoldCount;
   }
 
-  /** TODO(#6): the first WAITING hold of `bookId`, to hand a returned copy to. Null until holds land. */
-  async firstWaitingHold(_bookId: string): Promise<HoldRef | null> {
-    return null;
+  /**
+   * A returned copy: reservations hands it to the first WAITING hold of the book (READY, on the hold
+   * shelf, the holder notified) or has books put it back on the shelf. Keyed by the loan id.
+   */
+  async routeReturnedCopy(loanId: string, bookId: string, pickupDays: number): Promise<{ copyId: string; reservationId: string | null }> {
+    const data = await this.client.call<{ routeReturnedCopy: { copyId: string; reservationId: string | null } }>(
+      'reservations',
+      `mutation RouteReturnedCopy($loanId: ID!, $bookId: ID!, $pickupDays: Int) {
+        routeReturnedCopy(loanId: $loanId, bookId: $bookId, pickupDays: $pickupDays) { copyId reservationId }
+      }`,
+      { loanId, bookId, pickupDays },
+    );
+    return data.routeReturnedCopy;
   }
 
-  /** TODO(#6): the patron's READY hold on `bookId`, whose hold-shelf copy a borrow takes. Null until holds land. */
-  async readyHoldFor(_userId: string, _bookId: string): Promise<HoldRef | null> {
-    return null;
+  /** The patron's READY hold on `bookId`, whose hold-shelf copy a borrow takes; null when none. */
+  async readyHoldFor(userId: string, bookId: string): Promise<HoldRef | null> {
+    const data = await this.client.call<{ readyHoldFor: string | null }>(
+      'reservations',
+      'query ReadyHoldFor($userId: ID!, $bookId: ID!) { readyHoldFor(userId: $userId, bookId: $bookId) }',
+      { userId, bookId },
+    );
+    return data.readyHoldFor ? { reservationId: data.readyHoldFor } : null;
+  }
+
+  /** The hold's copy was lent on `loanId`: the hold becomes FULFILLED (repeatable). */
+  async fulfillHold(reservationId: string, loanId: string): Promise<void> {
+    await this.client.call<{ fulfillHold: boolean }>(
+      'reservations',
+      'mutation FulfillHold($reservationId: ID!, $loanId: ID!) { fulfillHold(reservationId: $reservationId, loanId: $loanId) }',
+      { reservationId, loanId },
+    );
   }
 }

@@ -312,6 +312,23 @@ export class LoanRepository {
     return count === 1 ? this.prisma.loan.findUnique({ where: { id } }) : null;
   }
 
+  /** Reservations confirmed the hold this loan took its copy from is FULFILLED. */
+  async markHoldFulfilled(id: string, now: Date): Promise<void> {
+    await this.prisma.loan.updateMany({
+      where: { id, reservationId: { not: null }, holdFulfilledAt: null },
+      data: { holdFulfilledAt: now },
+    });
+  }
+
+  /** Lent loans that took a hold's copy, whose hold reservations has not yet confirmed FULFILLED. */
+  async unfulfilledHolds(before: Date, limit: number): Promise<LoanModel[]> {
+    return this.prisma.loan.findMany({
+      where: { status: { in: ['ACTIVE', 'RETURNED'] }, reservationId: { not: null }, holdFulfilledAt: null, borrowedAt: { lt: before } },
+      orderBy: { borrowedAt: 'asc' },
+      take: limit,
+    });
+  }
+
   /** Books confirmed the returned copy is checked in. */
   async markCheckedIn(id: string, now: Date): Promise<void> {
     await this.prisma.loan.updateMany({ where: { id, status: 'RETURNED', checkedInAt: null }, data: { checkedInAt: now } });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Loan" ADD COLUMN     "holdFulfilledAt" TIMESTAMP(3);
