@@ -18,16 +18,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { generateBook } from '@shelfwise/books/catalog';
 import { CALLER_HEADER, CallerTrust, getEnvOptional } from '@shelfwise/kit';
 import autocannon from 'autocannon';
 import { openBooksTarget } from '../../scripts/catalog/target.js';
 import { seedCatalog } from '../../scripts/seed.js';
+import { benchCases, type Case, SEED } from './searchCases.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, '..', 'results');
 const DATABASE = 'shelfwise_bench_books';
-const SEED = 42;
 
 function flags(argv: string[]): { books: number; seconds: number; connections: number; warmup: number } {
   const values: Record<string, number> = { books: 1_000_000, seconds: 10, connections: 8, warmup: 3 };
@@ -81,30 +80,7 @@ if (present < options.books) {
 }
 
 // 2. The terms, from the data's own statistics.
-const stats = (await target.run(
-  `SELECT u.word, u.freq FROM pg_stats s,
-          unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(word, freq)
-   WHERE s.tablename = 'Book' AND s.attname = 'searchVector' AND length(u.word) >= 2 AND u.word ~ '^[a-z]+$'
-   ORDER BY u.freq DESC, u.word`,
-  [],
-)) as { word: string; freq: number }[];
-if (stats.length === 0) throw new Error(`No statistics on "Book"."searchVector": run ANALYZE "Book" in ${DATABASE}.`);
-const common = new Set(stats.map((s) => s.word));
-const [rareOutside] = (await target.run(
-  `SELECT w."word" FROM "SearchWord" w WHERE w."word" ~ '^[a-z]{4,}$' AND NOT (w."word" = ANY($1::text[])) ORDER BY w."word" LIMIT 1`,
-  [[...common]],
-)) as { word: string }[];
-const mostFrequent = stats[0]!.word;
-const fourteen = [...stats].sort((a, b) => Math.abs(a.freq - 0.14) - Math.abs(b.freq - 0.14))[0]!.word;
-const rare = rareOutside?.word ?? stats.at(-1)!.word;
-const titleWords = (i: number) =>
-  generateBook(SEED, i)
-    .title.toLowerCase()
-    .split(/[^a-z]+/)
-    .filter((w) => w.length >= 4);
-const phrase = titleWords(0).slice(0, 2).join(' ') || `${fourteen} ${rare}`;
-const typoSource = titleWords(1).length >= 2 ? titleWords(1).slice(0, 2) : [fourteen, rare];
-const typo = `${typoSource[0]} ${typoSource[1]!.slice(0, -2)}${typoSource[1]!.slice(-1)}`;
+const cases = await benchCases((sql, params) => target.run(sql, params));
 const count = async (query: string) => {
   const [row] = await target.run(`SELECT count(*)::int AS n FROM "Book" WHERE "searchVector" @@ plainto_tsquery('simple', $1)`, [query]);
   return Number(row?.n ?? 0);
@@ -112,21 +88,6 @@ const count = async (query: string) => {
 
 const PAGE = 'totalCount edges { node { id title authors publishedYear } }';
 const FACETS = 'facets { genres { value count } authors { value count } languages { value count } }';
-interface Case {
-  name: string;
-  query: string;
-  filter?: Record<string, unknown>;
-  facets?: boolean;
-}
-const cases: Case[] = [
-  { name: 'most frequent word', query: mostFrequent },
-  { name: 'word in ~14% of books', query: fourteen },
-  { name: 'rarest word', query: rare },
-  { name: 'two-word phrase', query: phrase },
-  { name: 'typo', query: typo },
-  { name: 'filtered (genre, language, years)', query: fourteen, filter: { genre: 'Mystery', language: 'fr', publishedFrom: 1990 } },
-  { name: 'most frequent word + facets', query: mostFrequent, facets: true },
-];
 const matches = new Map<string, number>();
 for (const c of cases) if (!c.filter) matches.set(c.query, await count(c.query));
 await target.close();

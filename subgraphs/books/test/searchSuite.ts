@@ -382,6 +382,12 @@ export function describeSearch(
         ['publishedFrom', { filter: { publishedFrom: 1990, genre: 'Fantasy' } }],
         ['publishedTo', { filter: { publishedTo: 1950, language: 'en' } }],
         ['a query with filters', { query: 'fantasy', filter: { author: 'rowling', publishedFrom: 1998 } }],
+        // Genre, language and closed year ranges are searched as markers in the search document.
+        ['a query with a genre (with a space) and a language', { query: 'fiction', filter: { genre: 'Magical Realism', language: 'es' } }],
+        ['a query with a closed year range', { query: 'fantasy', filter: { publishedFrom: 1937, publishedTo: 1998 } }],
+        ['a query with a one-year range', { query: 'fantasy', filter: { publishedFrom: 1954, publishedTo: 1954 } }],
+        ['a query with a range spanning centuries', { query: 'fantasy', filter: { publishedFrom: 999, publishedTo: 2011 } }],
+        ['a query with a genre in another case', { query: 'fantasy', filter: { genre: 'fantasy' } }],
       ];
       it.each(cases)('%s: the matching books, their count and exact facet counts', async (_name, { query, filter }) => {
         // The twins are excluded by a genre or language they do not have, or by the query.
@@ -395,6 +401,26 @@ export function describeSearch(
         expect(titlesOf(res).sort()).toEqual(wanted.titles);
         expect(res.data!.books.totalCount).toBe(wanted.titles.length);
         expect(res.data!.books.facets).toEqual(wanted.facets);
+      });
+
+      it('a changed genre, language, year or popularity is searched at once (the trigger keeps the markers)', async () => {
+        const id = ids.get('dune')!;
+        const filter = { genre: 'Space Opera', language: 'de', publishedFrom: 1970, publishedTo: 1971 };
+        expect((await search({ query: 'dune', filter })).data!.books.totalCount).toBe(0);
+        await books.database.prisma.book.update({
+          where: { id },
+          data: { genres: ['Space Opera'], language: 'de', publishedYear: 1971, popularity: 9995 },
+        });
+        try {
+          const res = await search({ query: 'dune', filter });
+          expect(res.data!.books.edges.map((e) => e.node.id)).toEqual([id]);
+        } finally {
+          await books.database.prisma.book.update({
+            where: { id },
+            data: { genres: ['Science Fiction'], language: 'en', publishedYear: 1965, popularity: 10 },
+          });
+        }
+        expect((await search({ query: 'dune', filter })).data!.books.totalCount).toBe(0);
       });
 
       it('author filter with LIKE wildcards matches them literally', async () => {
@@ -458,6 +484,47 @@ export function describeSearch(
         const res = await search({ query: 'twin', sort: 'NEWEST', first: 100 });
         const years = res.data!.books.edges.map((e) => e.node.publishedYear);
         expect(years.every((y, i) => i === 0 || y === null || (years[i - 1] !== null && y <= years[i - 1]!))).toBe(true);
+      });
+
+      it('RELEVANCE over popularity tiers: the window is the most popular matches, then the rest by popularity', async () => {
+        // Books spread over every popularity tier, so the window is found tier by tier (a tier with enough
+        // matches answers); equal titles give equal scores, so the window is in id order.
+        const count = RANK_WINDOW + 60;
+        const tiered: BookRow[] = generateBooks(8, 0, count).map((b, i) => ({
+          ...b,
+          isbn: isbn(5000 + i),
+          title: 'Tiered Edition',
+          authors: ['Tia Tier'],
+          genres: ['Tiers'],
+          publishedYear: 1990 + (i % 3),
+          language: 'en',
+          description: null,
+          copies: 0,
+          popularity: 9999 - ((i * 37) % 9999),
+        }));
+        await insertBooks(run, tiered);
+        try {
+          const rows = await books.database.prisma.book.findMany({
+            where: { title: 'Tiered Edition' },
+            select: { id: true, popularity: true, publishedYear: true },
+          });
+          const byPopularity = (list: typeof rows) =>
+            [...list].sort((a, b) => b.popularity - a.popularity || (a.id < b.id ? -1 : 1)).map((r) => r.id);
+          const expectedOrder = (list: typeof rows) => {
+            const ranked = byPopularity(list);
+            return [...ranked.slice(0, RANK_WINDOW).sort(), ...ranked.slice(RANK_WINDOW)];
+          };
+          expect(await walk({ query: 'tiered' }, 45)).toEqual(expectedOrder(rows));
+          // The same with every filter a marker stands for (genre, language, a closed year range).
+          const filtered = rows.filter((r) => r.publishedYear !== 1992);
+          const filter = { genre: 'Tiers', language: 'en', publishedFrom: 1990, publishedTo: 1991 };
+          expect(await walk({ query: 'tiered', filter }, 60)).toEqual(expectedOrder(filtered));
+          const facets = await search({ query: 'tiered', filter, first: 1 }, SEARCH_WITH_FACETS);
+          expect(facets.data!.books.totalCount).toBe(filtered.length);
+          expect(facets.data!.books.facets!.genres).toEqual([{ value: 'Tiers', count: filtered.length }]);
+        } finally {
+          await books.database.prisma.book.deleteMany({ where: { title: 'Tiered Edition' } });
+        }
       });
 
       it('totalCount is exact up to the cap and the cap above it', async () => {

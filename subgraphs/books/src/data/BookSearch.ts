@@ -75,6 +75,16 @@ export const FACET_VALUES = 20;
 export const MAX_WORDS = 8;
 /** Similar catalogue words tried for a word that no book contains. */
 const TYPO_ALTERNATIVES = 3;
+/** A last word with at most this many completions in the vocabulary is searched as those words. */
+export const MAX_COMPLETIONS = 32;
+/**
+ * The popularity tiers of the search document (`P:<threshold>` markers, highest first), exactly as the
+ * migration's shelfwise_popularity_tiers() lists them: a book carries the marker of every threshold its
+ * popularity reaches.
+ */
+export const POPULARITY_TIERS = [9990, 9965, 9900, 9700, 9000, 7300, 5000, 1000] as const;
+/** A closed year range is searched through Y:/D:/C: markers when it takes at most this many of them. */
+const MAX_YEAR_MARKERS = 16;
 
 /** `marked.word` as a LIKE prefix pattern, its `\`, `%` and `_` escaped (SQL text, no user input). */
 const LIKE_PREFIX_OF_WORD = Prisma.raw(`replace(replace(replace(marked."word", '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`);
@@ -109,6 +119,12 @@ export interface SearchTerm {
   prefix: boolean;
   /** Words of the catalogue tried instead (empty when the word itself occurs). */
   alternatives: string[];
+  /**
+   * For the prefix word: the catalogue's words that start with it, when there are at most
+   * `MAX_COMPLETIONS` (searched as exact words, which GIN intersects cheaply); null when there are more
+   * (searched as a tsquery prefix, which GIN has to collect in full).
+   */
+  completions?: string[] | null;
 }
 
 type Row = BookModel & Record<string, unknown>;
@@ -149,10 +165,58 @@ function tsqueryWord(word: string, prefix: boolean): string {
 export function buildTsquery(terms: SearchTerm[]): string | null {
   if (terms.length === 0) return null;
   return terms
-    .map((t) =>
-      t.alternatives.length > 0 ? `(${t.alternatives.map((a) => tsqueryWord(a, false)).join(' | ')})` : tsqueryWord(t.word, t.prefix),
-    )
+    .map((t) => {
+      if (t.alternatives.length > 0) return `(${t.alternatives.map((a) => tsqueryWord(a, false)).join(' | ')})`;
+      if (t.prefix && t.completions) {
+        const words = [...new Set([t.word, ...t.completions])];
+        return words.length === 1 ? tsqueryWord(t.word, false) : `(${words.map((w) => tsqueryWord(w, false)).join(' | ')})`;
+      }
+      return tsqueryWord(t.word, t.prefix);
+    })
     .join(' & ');
+}
+
+/**
+ * The markers (migration 20261123232500_search_filters) that a book matching the filters must carry, as
+ * tsquery text, and the filters they stand for exactly (those need no other check). Genre and language
+ * always; years only for a closed range within 0–9999 that few markers cover.
+ */
+export function filterMarkers(input: BookSearchInput): { tsquery: string[]; genre: boolean; language: boolean; years: boolean } {
+  const tsquery = [tsqueryWord('S:listed', false)];
+  const genre = clean(input.genre);
+  const language = clean(input.language);
+  const useGenre = genre !== '' && Buffer.byteLength(genre) < 990;
+  const useLanguage = language !== '' && Buffer.byteLength(language) < 990;
+  if (useGenre) tsquery.push(tsqueryWord(`G:${genre}`, false));
+  if (useLanguage) tsquery.push(tsqueryWord(`L:${language}`, false));
+  const cover = yearCover(input.publishedFrom, input.publishedTo);
+  if (cover) tsquery.push(cover.length === 0 ? tsqueryWord('S:none', false) : `(${cover.map((m) => tsqueryWord(m, false)).join(' | ')})`);
+  return { tsquery, genre: useGenre, language: useLanguage, years: cover !== null };
+}
+
+/**
+ * The fewest Y:/D:/C: markers whose years are exactly from–to (an empty list for an empty range), or null
+ * when the range is open, leaves 0–9999, or needs more than MAX_YEAR_MARKERS of them.
+ */
+export function yearCover(from: number | null | undefined, to: number | null | undefined): string[] | null {
+  if (from === null || from === undefined || to === null || to === undefined) return null;
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > 9999) return null;
+  const markers: string[] = [];
+  let year = from;
+  while (year <= to) {
+    if (year % 100 === 0 && year + 99 <= to) {
+      markers.push(`C:${year / 100}`);
+      year += 100;
+    } else if (year % 10 === 0 && year + 9 <= to) {
+      markers.push(`D:${year / 10}`);
+      year += 10;
+    } else {
+      markers.push(`Y:${year}`);
+      year += 1;
+    }
+    if (markers.length > MAX_YEAR_MARKERS) return null;
+  }
+  return markers;
 }
 
 export class BookSearch {
@@ -163,7 +227,7 @@ export class BookSearch {
    * Only word tokens count: punctuation, operators and quotes the user typed are separators.
    */
   async terms(query: string): Promise<SearchTerm[]> {
-    const rows = await this.prisma.$queryRaw<{ word: string; prefix: boolean; known: boolean; alternatives: string[] }[]>`
+    const rows = await this.prisma.$queryRaw<{ word: string; prefix: boolean; completions: string[] | null; alternatives: string[] }[]>`
       WITH tokens AS (
         -- The default parser's word tokens (asciiword, word, numword, the parts of hyphenated words, integers)
         -- through the 'simple' dictionary, as to_tsvector('simple', …) reads the books.
@@ -176,16 +240,23 @@ export class BookSearch {
         SELECT ord, word, ord = max(ord) OVER () AS prefix FROM tokens
       ), known AS (
         SELECT ord, word, prefix,
-               CASE WHEN prefix THEN EXISTS (SELECT 1 FROM "SearchWord" w WHERE w."word" LIKE ${LIKE_PREFIX_OF_WORD})
-                    ELSE EXISTS (SELECT 1 FROM "SearchWord" w WHERE w."word" = marked.word) END AS known
+               -- The last word's completions (one more than are used, to tell "too many").
+               CASE WHEN prefix THEN ARRAY(SELECT w."word" FROM "SearchWord" w WHERE w."word" LIKE ${LIKE_PREFIX_OF_WORD}
+                                           ORDER BY w."word" LIMIT ${MAX_COMPLETIONS + 1}) END AS completions,
+               EXISTS (SELECT 1 FROM "SearchWord" w WHERE w."word" = marked.word) AS present
         FROM marked
       )
-      SELECT word, prefix, known,
-             CASE WHEN known OR length(word) < 3 THEN ARRAY[]::text[]
+      SELECT word, prefix, completions,
+             CASE WHEN present OR cardinality(completions) > 0 OR length(word) < 3 THEN ARRAY[]::text[]
                   ELSE ARRAY(SELECT w."word" FROM "SearchWord" w WHERE w."word" % known.word
                              ORDER BY similarity(w."word", known.word) DESC, w."word" LIMIT ${TYPO_ALTERNATIVES}) END AS alternatives
       FROM known ORDER BY ord`;
-    return rows.map((r) => ({ word: r.word, prefix: r.prefix, alternatives: r.known ? [] : r.alternatives }));
+    return rows.map((r) => ({
+      word: r.word,
+      prefix: r.prefix,
+      alternatives: r.alternatives,
+      completions: r.prefix && r.completions && r.completions.length <= MAX_COMPLETIONS ? r.completions : null,
+    }));
   }
 
   async search(input: BookSearchInput): Promise<BookPage> {
@@ -200,52 +271,66 @@ export class BookSearch {
     const sort: BookSortKey = input.sort === 'RELEVANCE' && !hasQuery ? 'TITLE' : input.sort;
     const kind = `books:${sort}:${digest(query, input)}`;
 
-    let match: Prisma.Sql;
-    let exact: Prisma.Sql = Prisma.sql`false`;
-    let exactMatch: Prisma.Sql = Prisma.sql`false`;
-    let score: Prisma.Sql = Prisma.sql`0`;
-    if (hasQuery) {
-      const tsquery = buildTsquery(await this.terms(query));
-      const titleKey = Prisma.sql`nullif(shelfwise_title_key(${query}), '')`;
-      const isbn = parseIsbn(query);
-      exactMatch = Prisma.sql`(b."titleKey" = ${titleKey} OR b."isbn" = ${isbn.ok ? isbn.isbn13 : null}::text)`;
-      // The flag is never NULL (NOT NULL is NULL would drop the row); the match keeps the bare OR so the
-      // planner can combine the GIN, title-key and ISBN indexes.
-      exact = Prisma.sql`coalesce(${exactMatch}, false)`;
-      const words = tsquery === null ? Prisma.sql`false` : Prisma.sql`b."searchVector" @@ ${tsquery}::tsquery`;
-      match = Prisma.sql`(${words} OR ${exactMatch})`;
-      score =
-        tsquery === null
-          ? Prisma.sql`0`
-          : Prisma.sql`round(1000000 * (ts_rank('{0.1, 0.2, 0.4, 1.0}'::float4[], b."searchVector", ${tsquery}::tsquery)
-                                   + 0.5 * similarity(b."titleKey", coalesce(${titleKey}, ''))))::int`;
-    } else {
-      match = Prisma.sql`true`;
-    }
     const filters = Prisma.sql`b."withdrawnAt" IS NULL AND ${filterSql(input)}`;
-    const where = Prisma.sql`${match} AND ${filters}`;
+    if (!hasQuery) {
+      const where = filters;
+      const [rows, totalCount] = await Promise.all([
+        this.orderedPage(where, sort as Exclude<BookSortKey, 'RELEVANCE'>, kind, input),
+        this.count(where),
+      ]);
+      return { ...toConnection(rows.rows, input.first, totalCount, rows.cursorOf), facets: () => this.facets(where) };
+    }
+
+    const userTsquery = buildTsquery(await this.terms(query));
+    const titleKey = Prisma.sql`nullif(shelfwise_title_key(${query}), '')`;
+    const isbn = parseIsbn(query);
+    const exactMatch = Prisma.sql`(b."titleKey" = ${titleKey} OR b."isbn" = ${isbn.ok ? isbn.isbn13 : null}::text)`;
+    // The flag is never NULL (NOT NULL is NULL would drop the row).
+    const exact = Prisma.sql`coalesce(${exactMatch}, false)`;
+    const exactWhere = Prisma.sql`${exactMatch} AND ${filters}`;
+    // The word matches: the query's words and the filters' markers in one tsquery (one GIN lookup), plus the
+    // filters no marker stands for.
+    const markers = filterMarkers(input);
+    const words: Words | null =
+      userTsquery === null ? null : { tsquery: [`(${userTsquery})`, ...markers.tsquery].join(' & '), residual: filterSql(input, markers) };
+    const score =
+      userTsquery === null
+        ? Prisma.sql`0`
+        : Prisma.sql`round(1000000 * (ts_rank('{0.1, 0.2, 0.4, 1.0}'::float4[], b."searchVector", ${userTsquery}::tsquery)
+                                 + 0.5 * similarity(b."titleKey", coalesce(${titleKey}, ''))))::int`;
+    const where = Prisma.sql`(${words ? wordsSql(words) : Prisma.sql`false`} OR (${exactWhere}))`;
 
     const page =
-      sort === 'RELEVANCE'
-        ? this.relevancePage(where, Prisma.sql`${exactMatch} AND ${filters}`, exact, score, kind, input)
-        : this.orderedPage(where, sort, kind, input);
-    const counted = this.count(where);
-    const [rows, totalCount] = await Promise.all([page, counted]);
+      sort === 'RELEVANCE' ? this.relevancePage(words, exactWhere, exact, score, kind, input) : this.orderedPage(where, sort, kind, input);
+    const [rows, totalCount] = await Promise.all([page, this.countText(words, exactWhere)]);
     return {
       ...toConnection(rows.rows, input.first, totalCount, rows.cursorOf),
-      facets: () => this.facets(where),
+      facets: () => this.facetsText(words, exactWhere),
     };
   }
 
   /** Exact up to COUNT_CAP matches; COUNT_CAP when there are more. */
   private async count(where: Prisma.Sql): Promise<number> {
     const [row] = await this.prisma.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM (SELECT 1 FROM "Book" b WHERE ${where} LIMIT ${COUNT_CAP}) s`;
+      SELECT count(*)::int AS n FROM (SELECT FROM "Book" b WHERE ${where} LIMIT ${COUNT_CAP}) s`;
+    return row?.n ?? 0;
+  }
+
+  /**
+   * count() for a text search: the word matches (the GIN index alone answers which books; no column is
+   * read) plus the exact title/ISBN matches that are not among them.
+   */
+  private async countText(words: Words | null, exactWhere: Prisma.Sql): Promise<number> {
+    const matching = words ? wordsSql(words) : Prisma.sql`false`;
+    const [row] = await this.prisma.$queryRaw<{ n: number }[]>`
+      SELECT least(${COUNT_CAP}::int,
+                   (SELECT count(*) FROM (SELECT FROM "Book" b WHERE ${matching} LIMIT ${COUNT_CAP}) s)
+                   + (SELECT count(*) FROM "Book" b WHERE ${exactWhere} AND NOT coalesce(${matching}, false)))::int AS n`;
     return row?.n ?? 0;
   }
 
   private async relevancePage(
-    where: Prisma.Sql,
+    words: Words | null,
     /** The exact title/ISBN matches (an index lookup, never a scan). */
     exactWhere: Prisma.Sql,
     exact: Prisma.Sql,
@@ -255,12 +340,9 @@ export class BookSearch {
   ): Promise<{ rows: Row[]; cursorOf: (row: Row) => string }> {
     const after = decodeCursor(kind, input.after, isRelevanceKey);
     const limit = input.first + 1;
-    // The window: the RANK_WINDOW most popular matches (page 1), or everything up to the boundary the
-    // first page found (later pages), so every page ranks the same set.
+    // The window: the RANK_WINDOW most popular word matches (page 1), or every word match up to the boundary
+    // the first page found (later pages), so every page ranks the same set. Exact matches join it below.
     const boundary = after?.boundary ?? null;
-    const withinBoundary = boundary
-      ? Prisma.sql`b."popularity" >= ${boundary[0]} AND (b."popularity" > ${boundary[0]} OR b."id" <= ${boundary[1]}::uuid)`
-      : Prisma.sql`true`;
     const headAfter =
       after === undefined
         ? Prisma.sql`true`
@@ -278,23 +360,32 @@ export class BookSearch {
     let bound: [number, string] | null = boundary;
     // The head: the ranked window (skipped once a cursor is past it). Statement one.
     if (after?.phase !== 1) {
-      // Scores are computed as the window is read (one pass over at most RANK_WINDOW rows); only the page's
-      // rows are then read in full.
+      let window: Prisma.Sql;
+      if (!words) {
+        window = Prisma.sql`win AS (SELECT NULL::uuid AS "id", 0 AS "popularity" WHERE false)`;
+      } else if (boundary) {
+        // Every book within the boundary has at least its popularity: the tier marker narrows the GIN lookup.
+        const tier = POPULARITY_TIERS.find((t) => t <= boundary[0]);
+        window = Prisma.sql`win AS MATERIALIZED (
+          SELECT b."id", b."popularity" FROM "Book" b
+          WHERE ${wordsSql(words, tier)}
+            AND b."popularity" >= ${boundary[0]} AND (b."popularity" > ${boundary[0]} OR b."id" <= ${boundary[1]}::uuid))`;
+      } else {
+        window = Prisma.sql`${mostPopular('win', words, RANK_WINDOW)}`;
+      }
+      // Scores are computed for the window and the exact matches only; only the page's rows are read in full.
       const head = await this.prisma.$queryRaw<(Ranked & { boundary: string[] | null })[]>`
-        WITH win AS MATERIALIZED (
-          SELECT b."id", b."popularity", (${exact})::int AS exact, ${score} AS score FROM "Book" b
-          WHERE ${where} AND ${withinBoundary}
-          ORDER BY b."popularity" DESC, b."id"
-          ${boundary ? Prisma.empty : Prisma.sql`LIMIT ${RANK_WINDOW}`}
-        ), edge AS (
+        WITH ${window}, edge AS (
           SELECT CASE WHEN (SELECT count(*) FROM win) >= ${RANK_WINDOW}
                       THEN (SELECT ARRAY[w."popularity"::text, w."id"::text] FROM win w ORDER BY w."popularity", w."id" DESC LIMIT 1) END AS boundary
         ), cand AS (
-          SELECT "id", exact, score FROM win
+          SELECT "id" FROM win
           UNION
-          SELECT b."id", (${exact})::int, ${score} FROM "Book" b WHERE ${exactWhere}
+          SELECT b."id" FROM "Book" b WHERE ${exactWhere}
+        ), scored AS (
+          SELECT b."id", (${exact})::int AS exact, ${score} AS score FROM cand JOIN "Book" b ON b."id" = cand."id"
         ), top AS (
-          SELECT c."id", c.exact, c.score FROM cand c
+          SELECT c."id", c.exact, c.score FROM scored c
           WHERE ${headAfter}
           ORDER BY c.exact DESC, c.score DESC, c."id"
           LIMIT ${limit}
@@ -306,13 +397,13 @@ export class BookSearch {
       if (!boundary && head.length === 0 && !after) bound = null;
       rows = head.map(({ boundary: _boundary, ...row }) => row);
     }
-    // The tail: matches after the window, in popularity order, only once the window is used up (a page that
-    // reaches past it). The boundary is a literal here, so the popularity index starts right at it.
-    if (rows.length < limit && bound) {
+    // The tail: word matches after the window, in popularity order, only once the window is used up (a page
+    // that reaches past it). The boundary is a literal here, so the popularity index starts right at it.
+    if (rows.length < limit && bound && words) {
       const tail = await this.prisma.$queryRaw<Ranked[]>`
         SELECT ${BOOK_COLUMNS}, 1 AS phase, 0 AS exact, b."popularity" AS score
         FROM "Book" b
-        WHERE ${where} AND NOT ${exact}
+        WHERE ${wordsSql(words)} AND NOT ${exact}
           AND b."popularity" <= ${bound[0]} AND (b."popularity" < ${bound[0]} OR b."id" > ${bound[1]}::uuid)
           ${tailAfter}
         ORDER BY b."popularity" DESC, b."id"
@@ -368,12 +459,30 @@ export class BookSearch {
   }
 
   /** Facet counts over the matches (the FACET_SAMPLE most popular ones when there are more). */
-  private async facets(where: Prisma.Sql): Promise<BookFacets> {
-    const rows = await this.prisma.$queryRaw<{ facet: 'genres' | 'authors' | 'languages'; value: string; n: number }[]>`
-      WITH sample AS MATERIALIZED (
+  private facets(where: Prisma.Sql): Promise<BookFacets> {
+    return this.facetCounts(Prisma.sql`sample AS MATERIALIZED (
         SELECT b."genres", b."authors", b."language" FROM "Book" b WHERE ${where}
-        ORDER BY b."popularity" DESC, b."id" LIMIT ${FACET_SAMPLE}
-      ), counted AS (
+        ORDER BY b."popularity" DESC, b."id" LIMIT ${FACET_SAMPLE})`);
+  }
+
+  /** facets() for a text search: the most popular word matches, tier by tier, and the exact matches. */
+  private facetsText(words: Words | null, exactWhere: Prisma.Sql): Promise<BookFacets> {
+    const sampled = words
+      ? mostPopular('fac', words, FACET_SAMPLE)
+      : Prisma.sql`fac AS (SELECT NULL::uuid AS "id", 0 AS "popularity" WHERE false)`;
+    return this.facetCounts(Prisma.sql`${sampled}, picked AS (
+        SELECT "id", "popularity" FROM fac
+        UNION
+        SELECT b."id", b."popularity" FROM "Book" b WHERE ${exactWhere}
+      ), sample AS MATERIALIZED (
+        SELECT b."genres", b."authors", b."language"
+        FROM (SELECT "id" FROM picked ORDER BY "popularity" DESC, "id" LIMIT ${FACET_SAMPLE}) p JOIN "Book" b ON b."id" = p."id")`);
+  }
+
+  /** The facet counts of the rows of the CTE `sample` (genres, authors, language) that `sampleCtes` defines. */
+  private async facetCounts(sampleCtes: Prisma.Sql): Promise<BookFacets> {
+    const rows = await this.prisma.$queryRaw<{ facet: 'genres' | 'authors' | 'languages'; value: string; n: number }[]>`
+      WITH ${sampleCtes}, counted AS (
         SELECT 'genres' AS facet, g AS value, count(*)::int AS n FROM sample, unnest(sample."genres") g GROUP BY g
         UNION ALL
         SELECT 'authors', a, count(*)::int FROM sample, unnest(sample."authors") a GROUP BY a
@@ -389,6 +498,45 @@ export class BookSearch {
   }
 }
 
+/** The word matches of a text search: `searchVector @@ tsquery AND residual`. */
+interface Words {
+  /** The query's words and the filters' markers (tsquery text, passed as one bound parameter). */
+  tsquery: string;
+  /** The filters no marker stands for, as SQL. */
+  residual: Prisma.Sql;
+}
+
+/** The condition for the word matches, narrowed to the books at or above a popularity tier when given. */
+function wordsSql(words: Words, tier?: number): Prisma.Sql {
+  const tsquery = tier === undefined ? words.tsquery : `${words.tsquery} & ${tsqueryWord(`P:${tier}`, false)}`;
+  const atLeast = tier === undefined ? Prisma.empty : Prisma.sql`AND b."popularity" >= ${tier}`;
+  return Prisma.sql`(b."searchVector" @@ ${tsquery}::tsquery ${atLeast} AND ${words.residual})`;
+}
+
+/**
+ * CTEs that end in `name`: the `limit` most popular word matches ("id", "popularity"; popularity, then id).
+ * The tiers are tried from the top (`name0` the books at or above the highest threshold, …), each a GIN
+ * intersection that reads only its tier's matches; the first tier with `limit` matches answers and the
+ * later ones are not run (their gate is false), and the last one is every word match. The tiers are nested
+ * and a tier's books all outrank the books outside it, so the answer is the same as ordering every match.
+ */
+function mostPopular(name: string, words: Words, limit: number): Prisma.Sql {
+  const tiers: (number | undefined)[] = [...POPULARITY_TIERS, undefined];
+  const ctes = tiers.map((tier, i) => {
+    const self = Prisma.raw(`${name}${i}`);
+    const scan = (gate: Prisma.Sql) => Prisma.sql`SELECT b."id", b."popularity" FROM "Book" b
+        WHERE ${gate} AND ${wordsSql(words, tier)}
+        ORDER BY b."popularity" DESC, b."id" LIMIT ${limit}`;
+    if (i === 0) return Prisma.sql`${self} AS MATERIALIZED (${scan(Prisma.sql`true`)})`;
+    const previous = Prisma.raw(`${name}${i - 1}`);
+    return Prisma.sql`${self} AS MATERIALIZED (
+        SELECT "id", "popularity" FROM ${previous} WHERE (SELECT count(*) FROM ${previous}) >= ${limit}
+        UNION ALL
+        (${scan(Prisma.sql`(SELECT count(*) FROM ${previous}) < ${limit}`)}))`;
+  });
+  return Prisma.sql`${Prisma.join(ctes, ',\n')}, ${Prisma.raw(name)} AS (SELECT "id", "popularity" FROM ${Prisma.raw(`${name}${tiers.length - 1}`)})`;
+}
+
 /** Control characters (NUL included) become spaces; the result is trimmed. */
 function clean(text: string | null | undefined): string {
   // eslint-disable-next-line no-control-regex
@@ -399,19 +547,21 @@ function invalidCursor() {
   return badInput('The "after" cursor is not valid for this list. Use an endCursor this list returned.');
 }
 
-/** The filters as SQL (every value a bound parameter). */
-function filterSql(input: BookSearchInput): Prisma.Sql {
+/** The filters as SQL (every value a bound parameter), but those the given markers already stand for. */
+function filterSql(input: BookSearchInput, markers?: { genre: boolean; language: boolean; years: boolean }): Prisma.Sql {
   const parts: Prisma.Sql[] = [];
   const author = clean(input.author);
   if (author) parts.push(Prisma.sql`b."authorsText" ILIKE ${`%${likeEscape(author)}%`}`);
-  if (input.genre) parts.push(Prisma.sql`b."genres" @> ARRAY[${clean(input.genre)}]::text[]`);
-  if (input.language) parts.push(Prisma.sql`b."language" = ${clean(input.language)}`);
+  if (input.genre && !markers?.genre) parts.push(Prisma.sql`b."genres" @> ARRAY[${clean(input.genre)}]::text[]`);
+  if (input.language && !markers?.language) parts.push(Prisma.sql`b."language" = ${clean(input.language)}`);
   if (input.availableOnly) {
     parts.push(Prisma.sql`EXISTS (SELECT 1 FROM "Copy" c WHERE c."bookId" = b."id" AND c."status" = 'AVAILABLE')`);
   }
-  if (input.publishedFrom !== null && input.publishedFrom !== undefined)
-    parts.push(Prisma.sql`b."publishedYear" >= ${input.publishedFrom}`);
-  if (input.publishedTo !== null && input.publishedTo !== undefined) parts.push(Prisma.sql`b."publishedYear" <= ${input.publishedTo}`);
+  if (!markers?.years) {
+    if (input.publishedFrom !== null && input.publishedFrom !== undefined)
+      parts.push(Prisma.sql`b."publishedYear" >= ${input.publishedFrom}`);
+    if (input.publishedTo !== null && input.publishedTo !== undefined) parts.push(Prisma.sql`b."publishedYear" <= ${input.publishedTo}`);
+  }
   return parts.length > 0 ? Prisma.join(parts, ' AND ') : Prisma.sql`true`;
 }
 
