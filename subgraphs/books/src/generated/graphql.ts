@@ -99,11 +99,11 @@ export type BookConnection = {
   __typename?: 'BookConnection';
   /** The books on this page. */
   edges: Array<BookEdge>;
-  /** Facet counts for everything that matches (not only this page). */
+  /** Facet counts over everything that matches (not only this page): exact when at most 1,000 books match; above that, counted over the 1,000 most popular matches. */
   facets: BookFacets;
   /** How to get the next page. */
   pageInfo: PageInfo;
-  /** How many books match in all. */
+  /** How many books match in all, exact up to 1,000; a search matching more than 1,000 books reads 1,000 (meaning 1,000 or more). */
   totalCount: Scalars['Int']['output'];
 };
 
