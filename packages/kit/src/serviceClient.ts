@@ -54,7 +54,7 @@ const PASS_THROUGH = new Set<string>(
 );
 
 export interface ServiceCallOptions {
-  /** Give up after this long (default 5 s). A timed-out call may still have happened: retry with the same key. */
+  /** Give up after this long (default 10 s). A timed-out call may still have happened: retry with the same key. */
   timeoutMs?: number;
 }
 
@@ -78,7 +78,7 @@ export class ServiceClient {
         method: 'POST',
         headers: { 'content-type': 'application/json', [CALLER_HEADER]: serviceCredential(this.from) },
         body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
       body = (await res.json()) as typeof body;
     } catch (err) {
