@@ -16,6 +16,8 @@ export interface RoutedCopy {
 export interface HandoffHooks {
   /** Runs after the intent row is committed, before books is asked to move the copy. */
   beforeBooks?(handoff: Handoff): Promise<void>;
+  /** Runs after books moved the copy, before the hold becomes READY. */
+  afterBooks?(handoff: Handoff, copy: CopyInfo | null): Promise<void>;
 }
 
 /** What one reconciler pass did. */
@@ -233,6 +235,7 @@ export class HoldQueue {
       }
       throw err;
     }
+    await this.deps.hooks?.afterBooks?.(handoff, copy);
     const { handoff: done, next } = await this.deps.queue.finish(handoff.key, copy, this.deps.clock.now());
     if (next) await this.runQuietly(next);
     await this.publish().catch((err: unknown) => this.deps.logger.warn({ err }, 'publishing hold events failed; the reconciler retries'));

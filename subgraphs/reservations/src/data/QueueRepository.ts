@@ -362,7 +362,7 @@ async function refuseLiveHolds(tx: Tx, userId: string, bookId: string): Promise<
   if (live.length >= MAX_LIVE_HOLDS) {
     throw appError(
       ErrorCode.HOLD_NOT_ALLOWED,
-      `You already have ${live.length} holds waiting or ready, the most a patron may have at once (${MAX_LIVE_HOLDS}). Collect or cancel one first.`,
+      `You already have ${live.length} holds waiting or ready, and a patron may have ${MAX_LIVE_HOLDS} in all. Collect or cancel one first.`,
       { limit: MAX_LIVE_HOLDS },
     );
   }
