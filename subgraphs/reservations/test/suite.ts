@@ -240,6 +240,51 @@ export function describeReservationsSubgraph(
       });
     });
 
+    describe('internal operations for loans', () => {
+      const service = { [CALLER_HEADER]: serviceCredential('loans') };
+      const ready = (userId: string, bookId: string, headers: Record<string, string>) =>
+        query<{ readyHoldFor: string | null }>(
+          'query($u: ID!, $b: ID!) { readyHoldFor(userId: $u, bookId: $b) }',
+          { u: userId, b: bookId },
+          headers,
+        );
+      const fulfil = (reservationId: string, loanId: string, headers: Record<string, string>) =>
+        query<{ fulfillHold: boolean }>(
+          'mutation($r: ID!, $l: ID!) { fulfillHold(reservationId: $r, loanId: $l) }',
+          { r: reservationId, l: loanId },
+          headers,
+        );
+
+      it("answers the patron's READY hold, fulfils it once per loan, and refuses a WAITING one", async () => {
+        expect((await ready(bob, bookX, service)).data?.readyHoldFor).toBe(queueX[1]!.id);
+        expect((await ready(alice, bookX, service)).data?.readyHoldFor).toBeNull();
+        expect((await ready('nope', bookX, service)).data?.readyHoldFor).toBeNull();
+        const book = randomUUID();
+        const hold = await place(randomUUID(), book, at(200));
+        await setStatus(hold.id, { status: 'READY', readyAt: at(201), pickupBy: at(300) });
+        const loanId = randomUUID();
+        expect((await fulfil(hold.id, loanId, service)).data?.fulfillHold).toBe(true);
+        expect((await fulfil(hold.id, loanId, service)).data?.fulfillHold).toBe(true);
+        expect(codes(await fulfil(hold.id, randomUUID(), service))).toEqual(['CONFLICT']);
+        expect(codes(await fulfil(queueX[0]!.id, loanId, service))).toEqual(['CONFLICT']);
+        expect(codes(await fulfil(randomUUID(), loanId, service))).toEqual(['NOT_FOUND']);
+        expect(codes(await fulfil('nope', loanId, service))).toEqual(['BAD_USER_INPUT']);
+      });
+
+      it('are refused to people, staff included', async () => {
+        for (const headers of [{}, as(alice), staff(), as(librarian, 'ADMIN')]) {
+          expect(codes(await ready(bob, bookX, headers))).toEqual(['FORBIDDEN']);
+          expect(codes(await fulfil(queueX[1]!.id, randomUUID(), headers))).toEqual(['FORBIDDEN']);
+          const routed = await query(
+            'mutation($l: ID!, $b: ID!) { routeReturnedCopy(loanId: $l, bookId: $b) { copyId } }',
+            { l: randomUUID(), b: bookX },
+            headers,
+          );
+          expect(codes(routed)).toEqual(['FORBIDDEN']);
+        }
+      });
+    });
+
     describe('User.reservations', () => {
       it('lists a patron their own reservations, newest first, filtered by status', async () => {
         const all = await userReservations(alice, {}, as(alice));
