@@ -161,19 +161,21 @@ function tsqueryWord(word: string, prefix: boolean): string {
   return `'${word.replace(/\\/g, '\\\\').replace(/'/g, "''")}'${prefix ? ':*' : ''}`;
 }
 
-/** The tsquery text for the terms: every term must match; a corrected term matches any of its alternatives. */
+/** The tsquery text of each term: a corrected term matches any of its alternatives, the last word its completions. */
+export function termTsqueries(terms: SearchTerm[]): string[] {
+  return terms.map((t) => {
+    if (t.alternatives.length > 0) return `(${t.alternatives.map((a) => tsqueryWord(a, false)).join(' | ')})`;
+    if (t.prefix && t.completions) {
+      const words = [...new Set([t.word, ...t.completions])];
+      return words.length === 1 ? tsqueryWord(t.word, false) : `(${words.map((w) => tsqueryWord(w, false)).join(' | ')})`;
+    }
+    return tsqueryWord(t.word, t.prefix);
+  });
+}
+
+/** The tsquery text for the terms: every term must match. */
 export function buildTsquery(terms: SearchTerm[]): string | null {
-  if (terms.length === 0) return null;
-  return terms
-    .map((t) => {
-      if (t.alternatives.length > 0) return `(${t.alternatives.map((a) => tsqueryWord(a, false)).join(' | ')})`;
-      if (t.prefix && t.completions) {
-        const words = [...new Set([t.word, ...t.completions])];
-        return words.length === 1 ? tsqueryWord(t.word, false) : `(${words.map((w) => tsqueryWord(w, false)).join(' | ')})`;
-      }
-      return tsqueryWord(t.word, t.prefix);
-    })
-    .join(' & ');
+  return terms.length === 0 ? null : termTsqueries(terms).join(' & ');
 }
 
 /**
@@ -181,17 +183,26 @@ export function buildTsquery(terms: SearchTerm[]): string | null {
  * tsquery text, and the filters they stand for exactly (those need no other check). Genre and language
  * always; years only for a closed range within 0–9999 that few markers cover.
  */
-export function filterMarkers(input: BookSearchInput): { tsquery: string[]; genre: boolean; language: boolean; years: boolean } {
-  const tsquery = [tsqueryWord('S:listed', false)];
+export function filterMarkers(input: BookSearchInput): {
+  tsquery: string[];
+  /** The single markers every match carries (genre, language), for the estimate. */
+  lexemes: string[];
+  genre: boolean;
+  language: boolean;
+  years: boolean;
+} {
+  const tsquery: string[] = [];
+  const lexemes: string[] = [];
   const genre = clean(input.genre);
   const language = clean(input.language);
   const useGenre = genre !== '' && Buffer.byteLength(genre) < 990;
   const useLanguage = language !== '' && Buffer.byteLength(language) < 990;
-  if (useGenre) tsquery.push(tsqueryWord(`G:${genre}`, false));
-  if (useLanguage) tsquery.push(tsqueryWord(`L:${language}`, false));
+  if (useGenre) lexemes.push(`G:${genre}`);
+  if (useLanguage) lexemes.push(`L:${language}`);
+  tsquery.push(...lexemes.map((m) => tsqueryWord(m, false)));
   const cover = yearCover(input.publishedFrom, input.publishedTo);
   if (cover) tsquery.push(cover.length === 0 ? tsqueryWord('S:none', false) : `(${cover.map((m) => tsqueryWord(m, false)).join(' | ')})`);
-  return { tsquery, genre: useGenre, language: useLanguage, years: cover !== null };
+  return { tsquery, lexemes, genre: useGenre, language: useLanguage, years: cover !== null };
 }
 
 /**
@@ -226,8 +237,19 @@ export class BookSearch {
    * The query's words as the books' search documents spell them, with typo corrections (one statement).
    * Only word tokens count: punctuation, operators and quotes the user typed are separators.
    */
-  async terms(query: string): Promise<SearchTerm[]> {
-    const rows = await this.prisma.$queryRaw<{ word: string; prefix: boolean; completions: string[] | null; alternatives: string[] }[]>`
+  async terms(query: string, markers: string[] = []): Promise<{ terms: SearchTerm[]; estimate: Estimate | null }> {
+    const rows = await this.prisma.$queryRaw<
+      {
+        word: string;
+        prefix: boolean;
+        completions: string[] | null;
+        alternatives: string[];
+        freq: number | null;
+        min_freq: number | null;
+        marker_freqs: number[] | null;
+        books: number | null;
+      }[]
+    >`
       WITH tokens AS (
         -- The default parser's word tokens (asciiword, word, numword, the parts of hyphenated words, integers)
         -- through the 'simple' dictionary, as to_tsvector('simple', …) reads the books.
@@ -245,18 +267,47 @@ export class BookSearch {
                                            ORDER BY w."word" LIMIT ${MAX_COMPLETIONS + 1}) END AS completions,
                EXISTS (SELECT 1 FROM "SearchWord" w WHERE w."word" = marked.word) AS present
         FROM marked
+      ), resolved AS (
+        SELECT ord, word, prefix, completions,
+               CASE WHEN present OR cardinality(completions) > 0 OR length(word) < 3 THEN ARRAY[]::text[]
+                    ELSE ARRAY(SELECT w."word" FROM "SearchWord" w WHERE w."word" % known.word
+                               ORDER BY similarity(w."word", known.word) DESC, w."word" LIMIT ${TYPO_ALTERNATIVES}) END AS alternatives
+        FROM known
+      ), stats AS (
+        -- ANALYZE's most common lexemes of the search documents and their frequencies (none before ANALYZE).
+        SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs
+        FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'Book' AND s.attname = 'searchVector'
+        LIMIT 1
+      ), freq AS (
+        SELECT u.e, u.f FROM stats, unnest(stats.elems, stats.freqs[1:cardinality(stats.elems)]) AS u(e, f)
       )
-      SELECT word, prefix, completions,
-             CASE WHEN present OR cardinality(completions) > 0 OR length(word) < 3 THEN ARRAY[]::text[]
-                  ELSE ARRAY(SELECT w."word" FROM "SearchWord" w WHERE w."word" % known.word
-                             ORDER BY similarity(w."word", known.word) DESC, w."word" LIMIT ${TYPO_ALTERNATIVES}) END AS alternatives
-      FROM known ORDER BY ord`;
-    return rows.map((r) => ({
+      SELECT r.word, r.prefix, r.completions, r.alternatives,
+             (SELECT sum(freq.f)::float8 FROM freq
+              WHERE freq.e = ANY (CASE WHEN cardinality(r.alternatives) > 0 THEN r.alternatives
+                                       WHEN r.prefix THEN r.completions || r.word ELSE ARRAY[r.word] END)) AS freq,
+             (SELECT stats.freqs[cardinality(stats.elems) + 1]::float8 FROM stats) AS min_freq,
+             ARRAY(SELECT coalesce((SELECT freq.f FROM freq WHERE freq.e = m.m LIMIT 1), 0)::float8
+                   FROM unnest(${markers}::text[]) WITH ORDINALITY AS m(m, i) ORDER BY m.i) AS marker_freqs,
+             (SELECT c.reltuples::float8 FROM pg_class c WHERE c.oid = '"Book"'::regclass) AS books
+      FROM resolved r ORDER BY r.ord`;
+    const terms = rows.map((r) => ({
       word: r.word,
       prefix: r.prefix,
       alternatives: r.alternatives,
       completions: r.prefix && r.completions && r.completions.length <= MAX_COMPLETIONS ? r.completions : null,
     }));
+    const first = rows[0];
+    if (!first || first.min_freq === null || first.books === null || first.books <= 0) return { terms, estimate: null };
+    // A lexeme missing from the statistics is rarer than the rarest listed one (PostgreSQL assumes half of it).
+    const fallback = first.min_freq / 2;
+    return {
+      terms,
+      estimate: {
+        books: first.books,
+        terms: rows.map((r) => Math.min(1, r.freq ?? fallback)),
+        markers: (first.marker_freqs ?? []).map((f) => (f > 0 ? f : fallback)),
+      },
+    };
   }
 
   async search(input: BookSearchInput): Promise<BookPage> {
@@ -281,18 +332,26 @@ export class BookSearch {
       return { ...toConnection(rows.rows, input.first, totalCount, rows.cursorOf), facets: () => this.facets(where) };
     }
 
-    const userTsquery = buildTsquery(await this.terms(query));
+    const markers = filterMarkers(input);
+    const tierMarkers = POPULARITY_TIERS.map((t) => `P:${t}`);
+    const { terms, estimate } = await this.terms(query, [...markers.lexemes, ...tierMarkers]);
+    const userTsquery = buildTsquery(terms);
     const titleKey = Prisma.sql`nullif(shelfwise_title_key(${query}), '')`;
     const isbn = parseIsbn(query);
     const exactMatch = Prisma.sql`(b."titleKey" = ${titleKey} OR b."isbn" = ${isbn.ok ? isbn.isbn13 : null}::text)`;
     // The flag is never NULL (NOT NULL is NULL would drop the row).
     const exact = Prisma.sql`coalesce(${exactMatch}, false)`;
     const exactWhere = Prisma.sql`${exactMatch} AND ${filters}`;
-    // The word matches: the query's words and the filters' markers in one tsquery (one GIN lookup), plus the
-    // filters no marker stands for.
-    const markers = filterMarkers(input);
+    // The word matches: the query's words and the filters' markers (GIN scan keys), plus the filters no
+    // marker stands for.
     const words: Words | null =
-      userTsquery === null ? null : { tsquery: [`(${userTsquery})`, ...markers.tsquery].join(' & '), residual: filterSql(input, markers) };
+      userTsquery === null
+        ? null
+        : {
+            tsqueries: [...termTsqueries(terms), ...markers.tsquery],
+            residual: Prisma.sql`b."withdrawnAt" IS NULL AND ${filterSql(input, markers)}`,
+            startTier: (limit) => startTier(estimate, markers.lexemes.length, limit),
+          };
     const score =
       userTsquery === null
         ? Prisma.sql`0`
@@ -500,17 +559,49 @@ export class BookSearch {
 
 /** The word matches of a text search: `searchVector @@ tsquery AND residual`. */
 interface Words {
-  /** The query's words and the filters' markers (tsquery text, passed as one bound parameter). */
-  tsquery: string;
+  /**
+   * One tsquery per word of the query and per marker of the filters (each a bound parameter): separate
+   * conditions are separate GIN scan keys, which GIN intersects by skipping through the longer posting
+   * lists, where one tsquery of them all walks a frequent word's whole list.
+   */
+  tsqueries: string[];
   /** The filters no marker stands for, as SQL. */
   residual: Prisma.Sql;
+  /** Where mostPopular() starts: an index into POPULARITY_TIERS, or its length for "every match at once". */
+  startTier: (limit: number) => number;
+}
+
+/** The statistics' view of a search: how many books, and the share of them each term and marker matches. */
+export interface Estimate {
+  books: number;
+  terms: number[];
+  /** The filter markers' shares, then the popularity tiers' (in POPULARITY_TIERS order). */
+  markers: number[];
+}
+
+/**
+ * The first popularity tier worth trying for `limit` matches, from the statistics (independent terms):
+ * - no statistics (before ANALYZE): the top tier;
+ * - a search matching at least 5% of the books, or at most ten pages of `limit`: no tier (PostgreSQL then
+ *   walks the popularity index, or reads every match, whichever it judges cheaper, and both are cheap);
+ * - otherwise the first tier expected to hold 1.5 × `limit` matches (later tiers follow when it holds fewer).
+ */
+export function startTier(estimate: Estimate | null, filterMarkerCount: number, limit: number): number {
+  if (!estimate) return 0;
+  const share = [...estimate.terms, ...estimate.markers.slice(0, filterMarkerCount)].reduce((a, f) => a * f, 1);
+  const expected = share * estimate.books;
+  if (share >= 0.05 || expected <= 10 * limit) return POPULARITY_TIERS.length;
+  const tiers = estimate.markers.slice(filterMarkerCount);
+  const at = POPULARITY_TIERS.findIndex((_, i) => (tiers[i] ?? 0) * expected >= 1.5 * limit);
+  return at === -1 ? POPULARITY_TIERS.length : at;
 }
 
 /** The condition for the word matches, narrowed to the books at or above a popularity tier when given. */
 function wordsSql(words: Words, tier?: number): Prisma.Sql {
-  const tsquery = tier === undefined ? words.tsquery : `${words.tsquery} & ${tsqueryWord(`P:${tier}`, false)}`;
+  const tsqueries = tier === undefined ? words.tsqueries : [...words.tsqueries, tsqueryWord(`P:${tier}`, false)];
+  const keys = tsqueries.map((q) => Prisma.sql`b."searchVector" @@ ${q}::tsquery`);
   const atLeast = tier === undefined ? Prisma.empty : Prisma.sql`AND b."popularity" >= ${tier}`;
-  return Prisma.sql`(b."searchVector" @@ ${tsquery}::tsquery ${atLeast} AND ${words.residual})`;
+  return Prisma.sql`(${Prisma.join(keys, ' AND ')} ${atLeast} AND ${words.residual})`;
 }
 
 /**
@@ -521,7 +612,7 @@ function wordsSql(words: Words, tier?: number): Prisma.Sql {
  * and a tier's books all outrank the books outside it, so the answer is the same as ordering every match.
  */
 function mostPopular(name: string, words: Words, limit: number): Prisma.Sql {
-  const tiers: (number | undefined)[] = [...POPULARITY_TIERS, undefined];
+  const tiers: (number | undefined)[] = [...POPULARITY_TIERS, undefined].slice(words.startTier(limit));
   const ctes = tiers.map((tier, i) => {
     const self = Prisma.raw(`${name}${i}`);
     const scan = (gate: Prisma.Sql) => Prisma.sql`SELECT b."id", b."popularity" FROM "Book" b
