@@ -103,6 +103,21 @@ describe('a returned copy and the hold queue', () => {
     expect(await c.availableCopies(book.id)).toBe(0);
   });
 
+  it('refuses a hold on a book the patron has on loan (CONFLICT), and allows it once returned', async () => {
+    const [alice, bob] = await Promise.all([c.person(), c.person()]);
+    const book = await c.book(1);
+    const lent = await c.borrow(alice, book.id);
+    expect(lent.errors).toBeUndefined();
+    const mine = await reserve(alice, book.id);
+    expect(codes(mine)).toEqual(['CONFLICT']);
+    expect(mine.errors?.[0]?.message).toMatch(/already have .* on loan/);
+    expect(await myHolds(alice)).toEqual([]);
+    // Someone else may wait for it; after Alice returns it (to Bob's hold) she may queue again.
+    expect((await reserve(bob, book.id)).errors).toBeUndefined();
+    await c.returnLoan(alice, lent.data!.borrowBook.id);
+    expect((await reserve(alice, book.id)).data?.reserveBook).toMatchObject({ status: 'WAITING', position: 1 });
+  });
+
   it('shelves a returned copy when nobody waits', async () => {
     const alice = await c.person();
     const book = await c.book(1);

@@ -72,19 +72,16 @@ export interface ActiveLoans {
   hasActiveLoan(userId: string, bookId: string): Promise<boolean>;
 }
 
-/**
- * Loans, asked whether the patron has the book on loan now.
- *
- * TODO(#6): loans has no internal operation that answers this yet (its `borrowings(pairs)` means "ever
- * borrowed", returned loans included, which would refuse a hold to every past borrower). Until loans adds
- * one (e.g. `activeLoanOf(userId, bookId): ID @inaccessible`), this answers false: a patron holding the
- * book is not refused a hold on it here. Wire the call in this one method.
- */
+/** Loans, asked whether the patron has the book on loan now (its internal `openLoanOf`). */
 export class LoansClient implements ActiveLoans {
   constructor(private readonly client: ServiceClient) {}
 
-  async hasActiveLoan(_userId: string, _bookId: string): Promise<boolean> {
-    void this.client;
-    return false;
+  async hasActiveLoan(userId: string, bookId: string): Promise<boolean> {
+    const data = await this.client.call<{ openLoanOf: string | null }>(
+      'loans',
+      'query OpenLoanOf($userId: ID!, $bookId: ID!) { openLoanOf(userId: $userId, bookId: $bookId) }',
+      { userId, bookId },
+    );
+    return data.openLoanOf !== null;
   }
 }

@@ -206,6 +206,13 @@ export class LoanRepository {
     return pairs.map((p) => found.has(`${p.userId.toLowerCase()}:${p.bookId.toLowerCase()}`));
   }
 
+  /** The id of the user's open (PENDING or ACTIVE) loan of the book, or null. */
+  async openLoanOf(userId: string, bookId: string): Promise<string | null> {
+    if (!isUuid(userId) || !isUuid(bookId)) return null;
+    const loan = await this.prisma.loan.findFirst({ where: { userId, openBookId: bookId }, select: { id: true } });
+    return loan?.id ?? null;
+  }
+
   /**
    * Records an active loan directly, with no saga (seeding and tests). Circulation itself goes through
    * {@link recordBorrowIntent} and {@link activate}.

@@ -238,6 +238,11 @@ export type Query = {
   loanPolicies: Array<LoanPolicy>;
   /** Every loan matching `filter`, newest first. Library staff only. */
   loans: LoanConnection;
+  /**
+   * Internal (reservations): the id of the user's open loan (being lent or out) of the book, or null — a
+   * patron who has the book is not given a hold on it.
+   */
+  openLoanOf?: Maybe<Scalars['ID']['output']>;
 };
 
 
@@ -250,6 +255,12 @@ export type QueryLoansArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<LoanFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryOpenLoanOfArgs = {
+  bookId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
 };
 
 /** What a user may do in the library. */
@@ -515,6 +526,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   borrowings?: Resolver<Array<ResolversTypes['Boolean']>, ParentType, ContextType, RequireFields<QueryBorrowingsArgs, 'pairs'>>;
   loanPolicies?: Resolver<Array<ResolversTypes['LoanPolicy']>, ParentType, ContextType>;
   loans?: Resolver<ResolversTypes['LoanConnection'], ParentType, ContextType, Partial<QueryLoansArgs>>;
+  openLoanOf?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType, RequireFields<QueryOpenLoanOfArgs, 'bookId' | 'userId'>>;
 }>;
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{

@@ -15,6 +15,7 @@ export const Query: QueryResolvers = {
     return page;
   },
   loanPolicies: (_parent, _args, { policies }) => policies.all(),
+  openLoanOf: (_parent, { userId, bookId }, { loans }) => loans.openLoanOf(userId, bookId),
   borrowings: (_parent, { pairs }, { loans }) => {
     if (pairs.length > MAX_BORROWING_PAIRS) throw badInput(`Ask about at most ${MAX_BORROWING_PAIRS} pairs at a time.`);
     return loans.borrowings(pairs);

@@ -8,6 +8,7 @@ export const access: AccessRules = {
     loanPolicies: allow.signedIn,
     // Internal (@inaccessible): the reviews service asks whether reviewers borrowed the book.
     borrowings: allow.service,
+    openLoanOf: allow.service,
   },
   Mutation: {
     // Anyone signed in borrows for themselves, under their own role's policy.
