@@ -99,6 +99,9 @@ const warmupEvents = options.warmup * options.rate;
 const measuredEvents = options.seconds * options.rate;
 const totalEvents = warmupEvents + measuredEvents;
 const publishedAt = new Float64Array(totalEvents);
+/** When the first and the last subscriber received each event: the fan-out's spread. */
+const firstAt = new Float64Array(totalEvents);
+const lastAt = new Float64Array(totalEvents);
 const latencies = new Float64Array(options.subscribers * measuredEvents);
 let latencyCount = 0;
 let deliveries = 0;
@@ -135,6 +138,8 @@ function openSubscriber(url: string, bookIds: string[]): Promise<Subscriber> {
         }
         subscriber.received[seq] = 1;
         deliveries += 1;
+        if (firstAt[seq] === 0) firstAt[seq] = now;
+        lastAt[seq] = now;
         if (seq >= warmupEvents) latencies[latencyCount++] = now - publishedAt[seq]!;
       } else if (message.type === 'connection_ack') {
         acked = true;
@@ -213,6 +218,13 @@ try {
   const duplicates = subscribers.reduce((sum, s) => sum + s.duplicates, 0);
   const errors = subscribers.flatMap((s) => s.errors).slice(0, 5);
   const sorted = latencies.slice(0, latencyCount).sort();
+  const measured = (times: Float64Array) =>
+    times
+      .slice(warmupEvents)
+      .map((t, i) => t - publishedAt[warmupEvents + i]!)
+      .sort();
+  const first = measured(firstAt);
+  const last = measured(lastAt);
   const measuredDeliveries = after.stats.framesSent - before!.stats.framesSent;
   const routerCpuMicros = after.cpu.user + after.cpu.system - (before!.cpu.user + before!.cpu.system);
   const windowSeconds = (performance.now() - (start + warmupEvents * interval)) / 1000;
@@ -238,6 +250,10 @@ try {
       p90: round(percentile(sorted, 90)),
       p99: round(percentile(sorted, 99)),
       max: round(sorted.at(-1) ?? NaN),
+      /** Per event: publish → the first subscriber's receipt (Redis hop, gateway query, first write). */
+      firstSubscriber: { p50: round(percentile(first, 50)), p99: round(percentile(first, 99)) },
+      /** Per event: publish → the last subscriber's receipt (the whole fan-out, sent and read serially). */
+      lastSubscriber: { p50: round(percentile(last, 50)), p99: round(percentile(last, 99)) },
     },
     router: {
       measuredEvents,
