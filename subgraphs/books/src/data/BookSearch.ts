@@ -230,7 +230,19 @@ export function yearCover(from: number | null | undefined, to: number | null | u
   return markers;
 }
 
+/** How long the lexeme statistics are reused before they are read again. */
+const STATS_TTL_MS = 60_000;
+
+interface LexemeStats {
+  freqs: Map<string, number>;
+  missing: number;
+  books: number;
+}
+
 export class BookSearch {
+  /** ANALYZE's lexeme frequencies as last read (null: never read yet), for choosing the popularity tier. */
+  private stats: { at: number; value: LexemeStats | null } | null = null;
+
   constructor(private readonly prisma: PrismaClient) {}
 
   /**
@@ -238,16 +250,17 @@ export class BookSearch {
    * Only word tokens count: punctuation, operators and quotes the user typed are separators.
    */
   async terms(query: string, markers: string[] = []): Promise<{ terms: SearchTerm[]; estimate: Estimate | null }> {
+    // The statistics ride along with the words once a minute (they change only when ANALYZE runs).
+    const fetchStats = this.stats === null || performance.now() - this.stats.at > STATS_TTL_MS;
     const rows = await this.prisma.$queryRaw<
       {
         word: string;
         prefix: boolean;
         completions: string[] | null;
         alternatives: string[];
-        freq: number | null;
-        min_freq: number | null;
-        marker_freqs: number[] | null;
-        books: number | null;
+        elems?: string[] | null;
+        freqs?: number[] | null;
+        books?: number | null;
       }[]
     >`
       WITH tokens AS (
@@ -273,22 +286,19 @@ export class BookSearch {
                     ELSE ARRAY(SELECT w."word" FROM "SearchWord" w WHERE w."word" % known.word
                                ORDER BY similarity(w."word", known.word) DESC, w."word" LIMIT ${TYPO_ALTERNATIVES}) END AS alternatives
         FROM known
-      ), stats AS (
-        -- ANALYZE's most common lexemes of the search documents and their frequencies (none before ANALYZE).
-        SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs
-        FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'Book' AND s.attname = 'searchVector'
-        LIMIT 1
-      ), freq AS (
-        SELECT u.e, u.f FROM stats, unnest(stats.elems, stats.freqs[1:cardinality(stats.elems)]) AS u(e, f)
       )
-      SELECT r.word, r.prefix, r.completions, r.alternatives,
-             (SELECT sum(freq.f)::float8 FROM freq
-              WHERE freq.e = ANY (CASE WHEN cardinality(r.alternatives) > 0 THEN r.alternatives
-                                       WHEN r.prefix THEN r.completions || r.word ELSE ARRAY[r.word] END)) AS freq,
-             (SELECT stats.freqs[cardinality(stats.elems) + 1]::float8 FROM stats) AS min_freq,
-             ARRAY(SELECT coalesce((SELECT freq.f FROM freq WHERE freq.e = m.m LIMIT 1), 0)::float8
-                   FROM unnest(${markers}::text[]) WITH ORDINALITY AS m(m, i) ORDER BY m.i) AS marker_freqs,
-             (SELECT c.reltuples::float8 FROM pg_class c WHERE c.oid = '"Book"'::regclass) AS books
+      SELECT r.word, r.prefix, r.completions, r.alternatives
+      ${
+        fetchStats
+          ? // ANALYZE's most common lexemes of the search documents, their frequencies and the least of them
+            // (none before the first ANALYZE), and the number of books.
+            Prisma.sql`, (SELECT s.most_common_elems::text::text[] FROM pg_stats s
+                          WHERE s.schemaname = current_schema() AND s.tablename = 'Book' AND s.attname = 'searchVector' LIMIT 1) AS elems,
+                       (SELECT s.most_common_elem_freqs::float8[] FROM pg_stats s
+                          WHERE s.schemaname = current_schema() AND s.tablename = 'Book' AND s.attname = 'searchVector' LIMIT 1) AS freqs,
+                       (SELECT c.reltuples::float8 FROM pg_class c WHERE c.oid = '"Book"'::regclass) AS books`
+          : Prisma.empty
+      }
       FROM resolved r ORDER BY r.ord`;
     const terms = rows.map((r) => ({
       word: r.word,
@@ -297,15 +307,36 @@ export class BookSearch {
       completions: r.prefix && r.completions && r.completions.length <= MAX_COMPLETIONS ? r.completions : null,
     }));
     const first = rows[0];
-    if (!first || first.min_freq === null || first.books === null || first.books <= 0) return { terms, estimate: null };
-    // A lexeme missing from the statistics is rarer than the rarest listed one (PostgreSQL assumes half of it).
-    const fallback = first.min_freq / 2;
+    if (fetchStats && first) {
+      const elems = first.elems ?? [];
+      const freqs = first.freqs ?? [];
+      this.stats = {
+        at: performance.now(),
+        value:
+          elems.length > 0 && (first.books ?? 0) > 0
+            ? {
+                freqs: new Map(elems.map((e, i) => [e, freqs[i] ?? 0])),
+                // PostgreSQL's own guess for a lexeme missing from the list: half the least listed frequency.
+                missing: (freqs[elems.length] ?? 0) / 2,
+                books: first.books!,
+              }
+            : null,
+      };
+    }
+    const stats = this.stats?.value;
+    if (!stats) return { terms, estimate: null };
+    const share = (lexemes: string[]) => {
+      const sum = lexemes.reduce((a, l) => a + (stats.freqs.get(l) ?? 0), 0);
+      return Math.min(1, sum > 0 ? sum : stats.missing);
+    };
     return {
       terms,
       estimate: {
-        books: first.books,
-        terms: rows.map((r) => Math.min(1, r.freq ?? fallback)),
-        markers: (first.marker_freqs ?? []).map((f) => (f > 0 ? f : fallback)),
+        books: stats.books,
+        terms: rows.map((r) =>
+          share(r.alternatives.length > 0 ? r.alternatives : r.prefix ? [r.word, ...(r.completions ?? [])] : [r.word]),
+        ),
+        markers: markers.map((m) => share([m])),
       },
     };
   }
