@@ -356,3 +356,284 @@ describeRedis('RedisBus against Redis', () => {
     });
   });
 });
+
+/** One transport seen by two processes (Redis: two buses on one prefix; in memory: the same bus twice). */
+interface StreamHarness {
+  bus: EventBus;
+  peer: EventBus;
+  /** Entries delivered to `group` and not acknowledged, as the transport sees it. */
+  pending(stream: string, group: string): Promise<number>;
+  /** Entries the stream holds. */
+  length(stream: string): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+type StreamFactory = (logger: Logger, options?: { streamMaxLength?: number }) => Promise<StreamHarness>;
+
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Durable streams: what every EventBus must do with append/consume. */
+function streamContract(name: string, factory: StreamFactory) {
+  describe(`EventBus streams: ${name}`, () => {
+    let h: StreamHarness;
+    let log: ReturnType<typeof capturingLogger>;
+    const stops: (() => Promise<void>)[] = [];
+
+    beforeEach(async () => {
+      log = capturingLogger();
+      h = await factory(log.logger);
+    });
+    afterEach(async () => {
+      await Promise.all(stops.splice(0).map((stop) => stop()));
+      await h.dispose();
+    });
+
+    async function consumeInto(bus: EventBus, stream: string, group: string, consumer: string, options = {}) {
+      const received: unknown[] = [];
+      const stop = await bus.consume(stream, group, consumer, (m) => void received.push(m), { blockMs: 200, ...options });
+      stops.push(stop);
+      return { received, stop };
+    }
+
+    it('appends JSON values and delivers them in order, also those appended before the group existed', async () => {
+      const first = await h.bus.append('orders', { n: 1, at: new Date('2026-11-23T10:00:00.000Z'), gone: undefined });
+      expect(typeof first).toBe('string');
+      const { received } = await consumeInto(h.bus, 'orders', 'g', 'c1');
+      await h.bus.append('orders', { n: 2 });
+      await h.bus.append('orders', 'three');
+      await eventually(() => received.length === 3, 5000, 'three entries');
+      expect(received).toEqual([{ n: 1, at: '2026-11-23T10:00:00.000Z' }, { n: 2 }, 'three']);
+      await eventually(async () => (await h.pending('orders', 'g')) === 0, 5000, 'every entry acknowledged');
+    });
+
+    it('refuses values JSON cannot carry', async () => {
+      await expect(h.bus.append('orders', undefined)).rejects.toThrow(/JSON/);
+      expect(await h.length('orders')).toBe(0);
+    });
+
+    it('shares one group’s entries between its consumers: each entry handled once', async () => {
+      const seen = new Map<string, number[]>([
+        ['a', []],
+        ['b', []],
+      ]);
+      for (const [who, bus] of [
+        ['a', h.bus],
+        ['b', h.peer],
+      ] as const) {
+        stops.push(
+          await bus.consume(
+            'jobs',
+            'workers',
+            who,
+            async (m) => {
+              seen.get(who)!.push((m as { n: number }).n);
+              await tick(10);
+            },
+            { concurrency: 2, blockMs: 200 },
+          ),
+        );
+      }
+      for (let n = 0; n < 40; n += 1) await h.bus.append('jobs', { n });
+      await eventually(() => seen.get('a')!.length + seen.get('b')!.length >= 40, 10_000, 'all forty entries');
+      await tick(300);
+      const all = [...seen.get('a')!, ...seen.get('b')!].sort((x, y) => x - y);
+      expect(all).toEqual(Array.from({ length: 40 }, (_, n) => n));
+      expect(seen.get('a')!.length).toBeGreaterThan(0);
+      expect(seen.get('b')!.length).toBeGreaterThan(0);
+      await eventually(async () => (await h.pending('jobs', 'workers')) === 0, 5000, 'all acknowledged');
+    });
+
+    it('gives every entry to every group', async () => {
+      const one = await consumeInto(h.bus, 'events', 'inbox', 'x');
+      const two = await consumeInto(h.peer, 'events', 'audit', 'y');
+      for (let n = 0; n < 5; n += 1) await h.peer.append('events', n);
+      await eventually(() => one.received.length === 5 && two.received.length === 5, 5000, 'both groups');
+      expect(one.received).toEqual([0, 1, 2, 3, 4]);
+      expect(two.received).toEqual([0, 1, 2, 3, 4]);
+    });
+
+    it('redelivers an entry its consumer did not acknowledge to another consumer once it has been idle long enough', async () => {
+      const failing = await h.bus.consume(
+        'fines',
+        'notify',
+        'crashing',
+        () => {
+          throw new Error('database down');
+        },
+        { blockMs: 100, claimIdleMs: 60_000 },
+      );
+      await h.bus.append('fines', { fineId: 'f-1' });
+      await eventually(async () => (await h.pending('fines', 'notify')) === 1, 5000, 'the entry delivered and left pending');
+      await failing.settled();
+      await failing();
+      expect(log.lines.some((l) => l.msg.includes('stream handler failed'))).toBe(true);
+      const received: unknown[] = [];
+      stops.push(await h.peer.consume('fines', 'notify', 'healthy', (m) => void received.push(m), { blockMs: 100, claimIdleMs: 300 }));
+      await eventually(() => received.length === 1, 5000, 'the redelivery');
+      expect(received).toEqual([{ fineId: 'f-1' }]);
+      await eventually(async () => (await h.pending('fines', 'notify')) === 0, 5000, 'acknowledged after the redelivery');
+    });
+
+    it('runs at most `concurrency` handlers at once and waits for them when stopped', async () => {
+      let running = 0;
+      let most = 0;
+      let done = 0;
+      const stop = await h.bus.consume(
+        'burst',
+        'g',
+        'c',
+        async () => {
+          running += 1;
+          most = Math.max(most, running);
+          await tick(15);
+          running -= 1;
+          done += 1;
+        },
+        { concurrency: 3, blockMs: 100 },
+      );
+      for (let n = 0; n < 12; n += 1) await h.bus.append('burst', n);
+      await eventually(() => done >= 4, 5000, 'some handled');
+      await stop();
+      expect(running).toBe(0);
+      expect(most).toBeLessThanOrEqual(3);
+      expect(most).toBeGreaterThan(1);
+      // What the stopped consumer had not read stays in the stream for the group.
+      const rest = await consumeInto(h.bus, 'burst', 'g', 'c2');
+      await eventually(() => done + rest.received.length === 12, 5000, 'the rest, by another consumer');
+    });
+
+    it('reads nothing after stop() and leaves nothing pending', async () => {
+      const { received, stop } = await consumeInto(h.bus, 'quiet', 'g', 'c');
+      await h.bus.append('quiet', 1);
+      await eventually(() => received.length === 1, 5000, 'the first entry');
+      await stop.settled();
+      await stop();
+      await h.bus.append('quiet', 2);
+      await tick(300);
+      expect(received).toEqual([1]);
+      expect(await h.pending('quiet', 'g')).toBe(0);
+      const next = await consumeInto(h.peer, 'quiet', 'g', 'd');
+      await eventually(() => next.received.length === 1, 5000, 'the entry appended after stop, by the next consumer');
+      expect(next.received).toEqual([2]);
+    });
+
+    it('settled() resolves once the consumer has caught up', async () => {
+      const handled: number[] = [];
+      const stop = await h.bus.consume(
+        'catchup',
+        'g',
+        'c',
+        async (m) => {
+          await tick(5);
+          handled.push(m as number);
+        },
+        { concurrency: 2, blockMs: 5_000 },
+      );
+      stops.push(stop);
+      for (let n = 0; n < 6; n += 1) await h.bus.append('catchup', n);
+      await eventually(() => handled.length > 0, 5000, 'a start');
+      await stop.settled();
+      expect(handled.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    });
+  });
+}
+
+streamContract('InMemoryBus', async (logger, options) => {
+  const bus = new InMemoryBus(logger, options);
+  return {
+    bus,
+    peer: bus,
+    pending: async (stream, group) => bus.pendingCount(stream, group),
+    length: async (stream) => bus.streamLength(stream),
+    dispose: () => bus.dispose(),
+  };
+});
+
+describe('InMemoryBus streams', () => {
+  it('keeps the last streamMaxLength entries and stops its consumers on dispose()', async () => {
+    const bus = new InMemoryBus(undefined, { streamMaxLength: 10 });
+    for (let n = 0; n < 25; n += 1) await bus.append('s', n);
+    expect(bus.streamLength('s')).toBe(10);
+    const received: unknown[] = [];
+    await bus.consume('s', 'g', 'c', (m) => void received.push(m));
+    await eventually(() => received.length === 10, 5000, 'the ten kept');
+    expect(received).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
+    expect(bus.activeConsumers).toBe(1);
+    await bus.dispose();
+    expect(bus.activeConsumers).toBe(0);
+    await expect(bus.append('s', 1)).rejects.toThrow(/disposed/);
+  });
+});
+
+describeRedis('RedisBus streams against Redis', () => {
+  let admin: Redis;
+  beforeAll(() => {
+    admin = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    await admin.quit();
+  });
+
+  streamContract('RedisBus', async (logger, options) => {
+    const prefix = freshRedisPrefix('stream');
+    const bus = new RedisBus({ url: TEST_REDIS_URL, prefix, logger, ...options });
+    const peer = new RedisBus({ url: TEST_REDIS_URL, prefix, logger, ...options });
+    return {
+      bus,
+      peer,
+      pending: async (stream, group) => {
+        const exists = await admin.exists(`${prefix}:${stream}`);
+        if (!exists) return 0;
+        const summary = (await admin.xpending(`${prefix}:${stream}`, group)) as [number, ...unknown[]];
+        return Number(summary[0]);
+      },
+      length: async (stream) => admin.xlen(`${prefix}:${stream}`),
+      dispose: async () => {
+        await Promise.all([bus.dispose(), peer.dispose()]);
+        const keys = await admin.keys(`${prefix}:*`);
+        if (keys.length > 0) await admin.del(...keys);
+      },
+    };
+  });
+
+  it('trims each stream approximately to streamMaxLength (XADD MAXLEN ~)', async () => {
+    const prefix = freshRedisPrefix('stream');
+    const bus = new RedisBus({ url: TEST_REDIS_URL, prefix, streamMaxLength: 50 });
+    try {
+      for (let n = 0; n < 1_000; n += 1) await bus.append('s', n);
+      const length = await admin.xlen(`${prefix}:s`);
+      expect(length).toBeGreaterThanOrEqual(50);
+      expect(length).toBeLessThan(1_000);
+    } finally {
+      await bus.dispose();
+      await admin.del(`${prefix}:s`);
+    }
+  });
+
+  it('reclaims what a crashed consumer read and never acknowledged, and removes a stopped consumer from the group', async () => {
+    const prefix = freshRedisPrefix('stream');
+    const key = `${prefix}:events`;
+    const bus = new RedisBus({ url: TEST_REDIS_URL, prefix });
+    try {
+      await bus.append('events', { id: 'e-1' });
+      await admin.xgroup('CREATE', key, 'notify', '0');
+      // A process that read the entry and died before XACK.
+      await admin.xreadgroup('GROUP', 'notify', 'ghost', 'COUNT', 10, 'STREAMS', key, '>');
+      const received: unknown[] = [];
+      const stop = await bus.consume('events', 'notify', 'survivor', (m) => void received.push(m), { blockMs: 100, claimIdleMs: 300 });
+      await eventually(() => received.length === 1, 5000, 'the crashed consumer’s entry');
+      expect(received).toEqual([{ id: 'e-1' }]);
+      await eventually(async () => Number(((await admin.xpending(key, 'notify')) as [number])[0]) === 0, 5000, 'acknowledged');
+      await stop();
+      const consumers = (await admin.xinfo('CONSUMERS', key, 'notify')) as unknown[][];
+      const names = consumers.map((c) => c[1]);
+      expect(names).toContain('ghost');
+      expect(names).not.toContain('survivor');
+      const list = (await admin.client('LIST')) as string;
+      expect(list).not.toContain(`${prefix}:stream:survivor`);
+    } finally {
+      await bus.dispose();
+      await admin.del(key);
+    }
+  });
+});

@@ -432,6 +432,8 @@ describe('availability publishing that fails', () => {
     const broken: EventBus = {
       publish: () => Promise.reject(new Error('bus down')),
       subscribe: () => Promise.resolve(async () => undefined),
+      append: () => Promise.reject(new Error('bus down')),
+      consume: () => Promise.reject(new Error('bus down')),
       ping: () => Promise.resolve(),
       dispose: () => Promise.resolve(),
     };
