@@ -413,7 +413,17 @@ export class InMemoryBus implements EventBus {
     };
     const loop = new StreamConsumerLoop(source, handler, { stream, group, consumer }, options, this.logger);
     this.consumers.add(loop);
-    return loop.stopFunction();
+    const stop = loop.stopFunction();
+    return Object.assign(() => stop(), {
+      // Also waits for entries appended but not yet read (the reader wakes on a later tick).
+      settled: async () => {
+        for (;;) {
+          await stop.settled();
+          if (!this.consumers.has(loop) || !s.entries.some((e) => e.seq > state.lastSeq)) return;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      },
+    });
   }
 
   /** Consumers started and not stopped (for leak checks in tests). */

@@ -26,10 +26,20 @@ export function isBookAvailabilityEvent(value: unknown): value is BookAvailabili
 
 /**
  * Domain events about a person (their loan is due, their hold is ready, a fine was assessed) that the
- * notifications service turns into inbox entries and live pushes. Every emitter publishes them on this one
- * channel with this envelope; `id` is unique per event so consumers deduplicate redeliveries.
+ * notifications service turns into inbox entries and live pushes. Every emitter writes them to an outbox
+ * table in the transaction of the change, and its relay (outbox.ts) sends each one, with this envelope,
+ * to the durable stream DOMAIN_EVENTS_STREAM (consumer groups, at-least-once) and to this pub/sub channel
+ * (live, at-most-once: for watchers that only care about what happens while they listen). `id` is unique
+ * per event so consumers deduplicate redeliveries.
  */
 export const DOMAIN_EVENTS_CHANNEL = 'events.domain';
+
+/**
+ * The durable stream of domain events (a Redis Stream `<prefix>:events.domain.stream`; in process, the
+ * bus's own). Consumers read it through a consumer group (notifications: group `notifications`) and
+ * deduplicate by event id.
+ */
+export const DOMAIN_EVENTS_STREAM = 'events.domain.stream';
 
 /**
  * How far ahead loans announces a due date. Patrons choose how many days before (1–7, default 2) they

@@ -16,6 +16,7 @@ export * from './serviceDatabase.js';
 export * from './trust.js';
 export * from './serviceClient.js';
 export * from './events.js';
+export * from './outbox.js';
 export * from './auth/index.js';
 export * from './access.js';
 export * from './main.js';

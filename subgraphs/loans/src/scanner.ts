@@ -1,4 +1,4 @@
-import { DOMAIN_EVENTS_CHANNEL, DUE_SOON_MAX_DAYS, type Clock, type EventBus, type Logger } from '@shelfwise/kit';
+import { DUE_SOON_MAX_DAYS, relayOutbox, type Clock, type EventBus, type Logger } from '@shelfwise/kit';
 import type { EventRepository } from './data/EventRepository.js';
 
 /** What one scan did. */
@@ -20,7 +20,7 @@ const PUBLISH_BATCH = 100;
  *   `daysLeft` the whole days left rounded up (1 = due within 24 hours), data `{ dueAt, daysLeft }`; the
  *   notifications service keeps the first one within the patron's preference (kit events.ts).
  *
- * Events go through the outbox (EventRepository) to the bus channel DOMAIN_EVENTS_CHANNEL: recorded with
+ * Events go through the outbox (EventRepository) to the domain events stream and channel (kit relayOutbox): recorded with
  * their deterministic id (a second scan, or a second instance, records nothing new), then published
  * under row locks, so two instances never publish one event twice.
  */
@@ -35,12 +35,12 @@ export class DueDateScanner {
   async scanOnce(): Promise<ScanReport> {
     const now = this.clock.now();
     const recorded = await this.events.recordDueEvents(now, DUE_SOON_MAX_DAYS);
-    let published = 0;
-    for (;;) {
-      const batch = await this.events.publishPending(PUBLISH_BATCH, (event) => this.bus.publish(DOMAIN_EVENTS_CHANNEL, event), now);
-      published += batch;
-      if (batch < PUBLISH_BATCH) break;
-    }
+    const published = await relayOutbox({
+      bus: this.bus,
+      limit: PUBLISH_BATCH,
+      batch: (limit, publish) => this.events.publishPending(limit, publish, now),
+      logger: this.logger,
+    });
     if (recorded > 0 || published > 0) this.logger.info({ recorded, published }, 'due-date scan');
     return { recorded, published };
   }

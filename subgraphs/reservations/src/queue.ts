@@ -1,4 +1,4 @@
-import { appError, DOMAIN_EVENTS_CHANNEL, ErrorCode, notFound, type Clock, type EventBus, type Logger } from '@shelfwise/kit';
+import { appError, ErrorCode, notFound, relayOutbox, type Clock, type EventBus, type Logger } from '@shelfwise/kit';
 import { GraphQLError } from 'graphql';
 import type { ActiveLoans, BooksClient, CopyInfo } from './clients.js';
 import type { QueueRepository } from './data/QueueRepository.js';
@@ -208,18 +208,14 @@ export class HoldQueue {
     return { finished, failed, published };
   }
 
-  /** Publishes the outbox (events of committed hold changes). Returns how many went out. */
+  /** Relays the outbox (events of committed hold changes) to the domain events stream and channel. Returns how many went out. */
   async publish(): Promise<number> {
-    let published = 0;
-    for (;;) {
-      const batch = await this.deps.queue.publishPending(
-        BATCH,
-        (event) => this.deps.bus.publish(DOMAIN_EVENTS_CHANNEL, event),
-        this.deps.clock.now(),
-      );
-      published += batch;
-      if (batch < BATCH) return published;
-    }
+    return relayOutbox({
+      bus: this.deps.bus,
+      limit: BATCH,
+      batch: (limit, publish) => this.deps.queue.publishPending(limit, publish, this.deps.clock.now()),
+      logger: this.deps.logger,
+    });
   }
 
   /** Steps 2 and 3 of a handoff (and of any follow-up it starts); returns the finished row. */
