@@ -12,15 +12,19 @@ import type { PrismaClient } from './client.js';
  * How a query becomes SQL, in three statements at most (plus one for facets when they are selected):
  *
  * 1. Words. PostgreSQL's own text parser splits the query (so the query and the books are split the same
- *    way); the last word is a prefix ("tolki" finds Tolkien). A word that no book contains is replaced by
- *    up to three words of the catalogue's vocabulary (`SearchWord`) that look like it (pg_trgm similarity;
- *    "pottr" → potter). The resulting tsquery is built here from those words, each quoted, and passed as
- *    ONE bound parameter: nothing the user typed is ever an operator or part of the SQL text.
- * 2. The page. A book matches when its search document matches every word, or its title equals the query
- *    (ignoring case and punctuation), or its ISBN is the query (ISBN-10 or -13). RELEVANCE ranks the
- *    `RANK_WINDOW` most popular matches (popularity, then id: an index walk, cheap even for a word in half
- *    the catalogue) plus every exact title/ISBN match by a deterministic integer score; exact matches come
- *    first. Matches beyond the window follow in popularity order. Other sorts are plain keyset orders.
+ *    way); the last word is a prefix ("tolki" finds Tolkien), searched as the vocabulary's words that start
+ *    with it when there are few. A word that no book contains is replaced by up to three words of the
+ *    catalogue's vocabulary (`SearchWord`) that look like it (pg_trgm similarity; "pottr" → potter). Each
+ *    word becomes a tsquery built here (each lexeme quoted) and passed as a bound parameter: nothing the
+ *    user typed is ever an operator or part of the SQL text. The same statement reads ANALYZE's lexeme
+ *    frequencies once a minute.
+ * 2. The page. A book matches when its search document matches every word and the markers of the genre,
+ *    language and closed year-range filters (migration 20261123232500_search_filters; one GIN scan key
+ *    each), or its title equals the query (ignoring case and punctuation), or its ISBN is the query.
+ *    RELEVANCE ranks the `RANK_WINDOW` most popular word matches (found by `mostPopular`: the popularity
+ *    index for frequent searches, every match for rare ones, popularity tiers in between) plus every exact
+ *    title/ISBN match by a deterministic integer score; exact matches come first. Matches beyond the
+ *    window follow in popularity order. Other sorts are plain keyset orders.
  * 3. The count: exact up to `COUNT_CAP`, reported as `COUNT_CAP` above it.
  *
  * Every order ends with the book id, and every cursor carries the full sort key (for RELEVANCE: the phase,
@@ -407,8 +411,8 @@ export class BookSearch {
   }
 
   /**
-   * count() for a text search: the word matches (the GIN index alone answers which books; no column is
-   * read) plus the exact title/ISBN matches that are not among them.
+   * count() for a text search: the word matches (up to COUNT_CAP of them) plus the exact title/ISBN
+   * matches that are not among them.
    */
   private async countText(words: Words | null, exactWhere: Prisma.Sql): Promise<number> {
     const matching = words ? wordsSql(words) : Prisma.sql`false`;
@@ -637,9 +641,10 @@ function wordsSql(words: Words, tier?: number): Prisma.Sql {
 
 /**
  * CTEs that end in `name`: the `limit` most popular word matches ("id", "popularity"; popularity, then id).
- * The tiers are tried from the top (`name0` the books at or above the highest threshold, …), each a GIN
+ * The tiers are tried from the one `words.startTier` picks down (`name0` its books, …), each a GIN
  * intersection that reads only its tier's matches; the first tier with `limit` matches answers and the
- * later ones are not run (their gate is false), and the last one is every word match. The tiers are nested
+ * later ones are not run (their gate is false), and the last one is every word match (where PostgreSQL may
+ * as well walk the popularity index). The tiers are nested
  * and a tier's books all outrank the books outside it, so the answer is the same as ordering every match.
  */
 function mostPopular(name: string, words: Words, limit: number): Prisma.Sql {
