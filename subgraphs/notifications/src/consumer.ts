@@ -1,15 +1,15 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import {
-  DOMAIN_EVENTS_CHANNEL,
-  FINE_ASSESSED_CHANNEL,
+  DOMAIN_EVENTS_STREAM,
   isDomainEvent,
-  isFineAssessedEvent,
   isUuid,
   NOTIFICATION_CHANNEL,
   type DomainEvent,
   type EventBus,
-  type FineAssessedEvent,
   type Logger,
   type NotificationCreatedEvent,
+  type StopConsuming,
 } from '@shelfwise/kit';
 import type { EventResult, NotificationRepository } from './data/NotificationRepository.js';
 import { planNotification } from './messages.js';
@@ -17,39 +17,48 @@ import { planNotification } from './messages.js';
 /** Longest event id accepted (ids are UUIDs or keys such as `DUE_SOON:<loanId>:<daysLeft>`). */
 const MAX_EVENT_ID_LENGTH = 200;
 
+/** The consumer group every notifications instance reads DOMAIN_EVENTS_STREAM in: each event goes to one of them. */
+export const NOTIFICATIONS_GROUP = 'notifications';
+
 export interface ConsumerOptions {
   /**
-   * Events processed at once (each holds a database connection for its transaction). Bursts wait in a
-   * queue instead of exhausting the pool. Default 4.
+   * Events processed at once (each holds a database connection for its transaction). The rest wait in
+   * the stream instead of exhausting the pool. Default 4.
    */
   concurrency?: number;
-  /** Events waiting beyond this are dropped with an error logged (a stuck database must not eat memory). Default 10,000. */
-  maxBacklog?: number;
   /** Tries per event when the database fails (a retry is safe: a failed attempt records nothing). Default 3. */
   attempts?: number;
   /** Pause before retry n is n² times this. Default 100 ms. */
   retryDelayMs?: number;
+  /**
+   * An event delivered to an instance that has not acknowledged it for this long (it crashed, or every
+   * attempt failed) is delivered again, to whichever instance claims it first. Default 30 s.
+   */
+  claimIdleMs?: number;
+  /** This instance's name in the consumer group (unique per process). Default host, pid and a random suffix. */
+  consumerName?: string;
 }
 
 /** What became of one message: the repository's result, or why it was dropped unread. */
 export type ConsumeResult = EventResult | { outcome: 'INVALID'; reason: string };
 
 /**
- * Turns domain events (DUE_SOON, OVERDUE, RESERVATION_READY, RESERVATION_EXPIRED, FINE_ASSESSED on
- * DOMAIN_EVENTS_CHANNEL) into inbox entries, then announces each new one on NOTIFICATION_CHANNEL for the
- * router's `notificationReceived`. Safe under at-least-once delivery and with several consumers on one
- * bus and one database: the event id is claimed in the same transaction as the inbox insert, so each
- * event stores at most one notification, once (see NotificationRepository.applyEvent).
+ * Turns domain events (DUE_SOON, OVERDUE, RESERVATION_READY, RESERVATION_EXPIRED, FINE_ASSESSED) into inbox
+ * entries, then announces each new one on NOTIFICATION_CHANNEL for the router's `notificationReceived`.
+ *
+ * It reads the durable stream DOMAIN_EVENTS_STREAM in the consumer group NOTIFICATIONS_GROUP: each event
+ * goes to one instance, is acknowledged once its notification is stored (or it was found a duplicate or
+ * invalid), and is delivered again when it was not (at-least-once). Safe with several instances on one
+ * database: the event id is claimed in the same transaction as the inbox insert, so each event stores at
+ * most one notification, once (see NotificationRepository.applyEvent).
  */
 export class NotificationConsumer {
-  private unsubscribers: (() => Promise<void>)[] | null = null;
-  private readonly queue: unknown[] = [];
-  private running = 0;
-  private idleWaiters: (() => void)[] = [];
+  private stopConsuming: StopConsuming | null = null;
   private readonly concurrency: number;
-  private readonly maxBacklog: number;
   private readonly attempts: number;
   private readonly retryDelayMs: number;
+  private readonly claimIdleMs: number;
+  readonly consumerName: string;
 
   constructor(
     private readonly bus: EventBus,
@@ -58,74 +67,43 @@ export class NotificationConsumer {
     options: ConsumerOptions = {},
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? 4);
-    this.maxBacklog = Math.max(1, options.maxBacklog ?? 10_000);
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.retryDelayMs = Math.max(0, options.retryDelayMs ?? 100);
+    this.claimIdleMs = Math.max(1, options.claimIdleMs ?? 30_000);
+    this.consumerName =
+      options.consumerName ?? `notifications-${hostname().replace(/\s/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}`;
   }
 
-  /**
-   * Subscribes to the domain events channel, and to payments' own FINE_ASSESSED_CHANNEL (whose messages
-   * are read as the FINE_ASSESSED domain event they stand for); resolves once both are active.
-   */
+  /** Joins the consumer group; resolves once it exists (events appended before are read too). */
   async start(): Promise<void> {
-    if (this.unsubscribers) return;
-    const unsubscribers: (() => Promise<void>)[] = [];
-    try {
-      unsubscribers.push(await this.bus.subscribe(DOMAIN_EVENTS_CHANNEL, (message) => this.enqueue(message)));
-      unsubscribers.push(
-        await this.bus.subscribe(FINE_ASSESSED_CHANNEL, (message) =>
-          this.enqueue(isFineAssessedEvent(message) ? fineAssessedAsDomainEvent(message) : message),
-        ),
-      );
-    } catch (err) {
-      await Promise.allSettled(unsubscribers.map((unsubscribe) => unsubscribe()));
-      throw err;
-    }
-    this.unsubscribers = unsubscribers;
+    if (this.stopConsuming) return;
+    this.stopConsuming = await this.bus.consume(
+      DOMAIN_EVENTS_STREAM,
+      NOTIFICATIONS_GROUP,
+      this.consumerName,
+      async (message) => {
+        try {
+          await this.consumeWithRetries(message);
+        } catch (err) {
+          // Not acknowledged: the stream delivers it again after claimIdleMs (the database may be back).
+          this.logger.error({ err, eventId: idOf(message) }, 'could not store a notification for a domain event; it will be redelivered');
+          throw err;
+        }
+      },
+      { concurrency: this.concurrency, claimIdleMs: this.claimIdleMs },
+    );
   }
 
-  /** Unsubscribes, then waits for the events already received to be processed (so the database can close after). */
+  /** Stops reading, then waits for the events being processed (so the database can close after). */
   async stop(): Promise<void> {
-    const unsubscribers = this.unsubscribers ?? [];
-    this.unsubscribers = null;
-    await Promise.allSettled(unsubscribers.map((unsubscribe) => unsubscribe()));
-    await this.settled();
+    const stop = this.stopConsuming;
+    this.stopConsuming = null;
+    await stop?.();
   }
 
-  /** Resolves once no received event is waiting or being processed (tests, shutdown). */
+  /** Resolves once this instance has caught up with the stream and processes nothing (tests, shutdown). */
   settled(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private enqueue(message: unknown): void {
-    if (this.queue.length >= this.maxBacklog) {
-      this.logger.error({ eventId: idOf(message), backlog: this.queue.length }, 'dropped a domain event: too many waiting to be stored');
-      return;
-    }
-    this.queue.push(message);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.running < this.concurrency && this.queue.length > 0) {
-      const message = this.queue.shift();
-      this.running += 1;
-      void this.consumeWithRetries(message)
-        .catch((err: unknown) => {
-          // Pub/sub will not redeliver: the event is lost for the inbox (a durable stream would retry it).
-          this.logger.error({ err, eventId: idOf(message) }, 'could not store a notification for a domain event');
-        })
-        .finally(() => {
-          this.running -= 1;
-          this.pump();
-          if (this.running === 0 && this.queue.length === 0) {
-            const waiters = this.idleWaiters;
-            this.idleWaiters = [];
-            for (const resolve of waiters) resolve();
-          }
-        });
-    }
+    return this.stopConsuming?.settled() ?? Promise.resolve();
   }
 
   private async consumeWithRetries(message: unknown): Promise<ConsumeResult> {
@@ -176,25 +154,6 @@ export class NotificationConsumer {
     }
     return result;
   }
-}
-
-/**
- * A fine announced on payments' FINE_ASSESSED_CHANNEL as the domain event it stands for. Its id is keyed by
- * the fine (and so is the notification's onceKey), so the same fine announced again — or on both channels —
- * notifies once.
- */
-export function fineAssessedAsDomainEvent(event: FineAssessedEvent): DomainEvent {
-  return {
-    id: `FINE_ASSESSED:${event.fineId}`,
-    type: 'FINE_ASSESSED',
-    userId: event.userId,
-    occurredAt: event.at,
-    source: 'payments',
-    fineId: event.fineId,
-    loanId: event.loanId ?? null,
-    bookId: event.bookId ?? null,
-    data: { amountCents: event.amountCents, currency: event.currency, reason: event.reason, daysOverdue: event.daysOverdue ?? null },
-  };
 }
 
 function idOf(message: unknown): unknown {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createLogger, InMemoryBus, ServiceClock, serveSubgraph, type ServiceOptions, type SubgraphHandle } from '@shelfwise/kit';
 import { gql } from 'graphql-tag';
-import { NotificationConsumer } from './consumer.js';
+import { NotificationConsumer, type ConsumerOptions } from './consumer.js';
 import { createContext } from './context.js';
 import { openNotificationsDatabase, type NotificationsDatabase } from './data/client.js';
 import { NotificationRepository } from './data/NotificationRepository.js';
@@ -22,7 +22,7 @@ export interface NotificationsHandle extends SubgraphHandle {
  * in-process bus of its own that nothing else publishes on). `stop()` stops consuming, lets events being
  * processed finish, drains requests and closes the database.
  */
-export async function start(options: ServiceOptions = {}): Promise<NotificationsHandle> {
+export async function start(options: ServiceOptions & { consumer?: ConsumerOptions } = {}): Promise<NotificationsHandle> {
   const logger = options.logger ?? createLogger('notifications');
   const clock = options.clock ?? new ServiceClock();
   const bus = options.bus ?? new InMemoryBus(logger);
@@ -38,7 +38,7 @@ export async function start(options: ServiceOptions = {}): Promise<Notifications
     database,
     context: async (req) => createContext(req, notifications, clock),
   });
-  const consumer = new NotificationConsumer(bus, notifications, logger);
+  const consumer = new NotificationConsumer(bus, notifications, logger, options.consumer);
   const releaseBus = async () => {
     if (!options.bus) await bus.dispose();
   };

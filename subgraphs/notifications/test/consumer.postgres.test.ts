@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DOMAIN_EVENTS_CHANNEL,
+  DOMAIN_EVENTS_STREAM,
   InMemoryBus,
   NOTIFICATION_CHANNEL,
   RedisBus,
@@ -17,6 +17,7 @@ import {
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
 } from '@shelfwise/testkit';
+import { Redis } from 'ioredis';
 import { start, type NotificationsHandle } from '../src/server.js';
 import { deliver, domainEvent, dueSoonSeries, nextTurn, processed } from './events.js';
 
@@ -71,7 +72,8 @@ describePg('two notification consumers on one Postgres database (scale-out)', ()
   let b: NotificationsHandle;
 
   beforeAll(async () => {
-    // Both on one bus, so each event reaches both consumers, as two replicas subscribed to one Redis.
+    // Both on one bus, in one consumer group, as two replicas on one Redis: each stream entry goes to one
+    // of them; every event is appended twice, so the copies of one event reach both at about the same time.
     [a, b] = await Promise.all([
       start({ databaseUrl: TEST_DATABASE_URL, databaseName, bus }),
       start({ databaseUrl: TEST_DATABASE_URL, databaseName, bus }),
@@ -84,9 +86,9 @@ describePg('two notification consumers on one Postgres database (scale-out)', ()
     await dropTestDatabase(databaseName);
   });
 
-  it('stores each notification exactly once when both consumers receive every event at once', async () => {
+  it('stores each notification exactly once when both consumers receive the same events at once', async () => {
     const events = workload();
-    await deliver(bus, [a, b], events);
+    await deliver(bus, [a, b], [...events, ...events]);
     await nextTurn();
     await expectStoredOnce(a, events, live);
   });
@@ -138,7 +140,8 @@ describePgRedis('two notification consumers, each with its own Redis connection 
 
   it('stores each notification exactly once, with at-least-once redelivery on top', async () => {
     const events = workload();
-    for (const event of [...events, ...events]) await emitter.publish(DOMAIN_EVENTS_CHANNEL, event);
+    // Every event twice (a relay that sent a batch again after a failed commit): at-least-once.
+    for (const event of [...events, ...events]) await emitter.append(DOMAIN_EVENTS_STREAM, event);
     await processed(
       a,
       events.map((e) => e.id),
@@ -149,5 +152,15 @@ describePgRedis('two notification consumers, each with its own Redis connection 
     const deadline = Date.now() + 10_000;
     while (live.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await expectStoredOnce(a, events, live);
+    // One group, both instances in it, nothing left unacknowledged.
+    const admin = new Redis(TEST_REDIS_URL);
+    try {
+      const key = `${prefix}:${DOMAIN_EVENTS_STREAM}`;
+      const consumers = (await admin.xinfo('CONSUMERS', key, 'notifications')) as unknown[][];
+      expect(consumers.map((c) => c[1]).sort()).toEqual([a.consumer.consumerName, b.consumer.consumerName].sort());
+      expect(Number(((await admin.xpending(key, 'notifications')) as [number])[0])).toBe(0);
+    } finally {
+      await admin.quit();
+    }
   });
 });

@@ -3,14 +3,12 @@ import { randomUUID } from 'node:crypto';
 import {
   CALLER_HEADER,
   callerCredential,
-  DOMAIN_EVENTS_CHANNEL,
-  FINE_ASSESSED_CHANNEL,
+  DOMAIN_EVENTS_STREAM,
   InMemoryBus,
   isNotificationCreatedEvent,
   NOTIFICATION_CHANNEL,
   ServiceClock,
   type DomainEvent,
-  type FineAssessedEvent,
   type NotificationCreatedEvent,
 } from '@shelfwise/kit';
 import { eventually, graphql } from '@shelfwise/testkit';
@@ -208,7 +206,7 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
         service,
         cases.map((c) => c.event),
       );
-      await Promise.all(cases.flatMap((c) => [bus.publish(DOMAIN_EVENTS_CHANNEL, c.event), bus.publish(DOMAIN_EVENTS_CHANNEL, c.event)]));
+      await Promise.all(cases.flatMap((c) => [bus.append(DOMAIN_EVENTS_STREAM, c.event), bus.append(DOMAIN_EVENTS_STREAM, c.event)]));
       const results = await Promise.all(cases.map((c) => service.consumer.consume(c.event)));
       expect(results.map((r) => r.outcome)).toEqual(cases.map(() => 'DUPLICATE'));
       await nextTurn();
@@ -220,34 +218,24 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
     });
   });
 
-  describe('fines announced on payments’ own channel', () => {
-    const fineEvent = (userId: string, fields: Partial<FineAssessedEvent> = {}): FineAssessedEvent => ({
-      fineId: randomUUID(),
-      userId,
-      loanId: randomUUID(),
-      bookId: randomUUID(),
-      amountCents: 300,
-      currency: 'USD',
-      reason: 'OVERDUE',
-      daysOverdue: 3,
-      at: '2026-11-29T09:00:00.000Z',
-      ...fields,
-    });
-    const publishFine = async (event: unknown) => {
-      await bus.publish(FINE_ASSESSED_CHANNEL, event);
-      await nextTurn();
-      await service.consumer.settled();
-    };
+  describe('fines (FINE_ASSESSED domain events from payments)', () => {
+    const fineEvent = (userId: string, fineId = randomUUID()): DomainEvent =>
+      domainEvent({
+        id: `FINE_ASSESSED:${fineId}`,
+        type: 'FINE_ASSESSED',
+        userId,
+        fineId,
+        loanId: randomUUID(),
+        bookId: randomUUID(),
+        source: 'payments',
+        data: { amountCents: 300, currency: 'USD', reason: 'OVERDUE', daysOverdue: 3 },
+      });
 
-    it('notifies once per fine, also when the same fine is announced again or as a domain event too', async () => {
+    it('notifies once per fine, also when the same fine is announced again', async () => {
       const patron = randomUUID();
       const event = fineEvent(patron);
-      await publishFine(event);
-      await publishFine(event);
-      // The same fine as a FINE_ASSESSED domain event with an id of its own: still one notification.
-      await deliver(bus, service, [
-        domainEvent({ type: 'FINE_ASSESSED', userId: patron, fineId: event.fineId, data: { amountCents: 300, currency: 'USD' } }),
-      ]);
+      await deliver(bus, service, [event, event]);
+      await deliver(bus, service, [event]);
       const rows = await rowsOf(patron);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({
@@ -256,15 +244,17 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
         loanId: event.loanId,
         bookId: event.bookId,
       });
-      expect(await outcomeOf(`FINE_ASSESSED:${event.fineId}`)).toBe('STORED');
+      expect(await outcomeOf(event.id)).toBe('STORED');
       await nextTurn();
       expect(liveFor(patron)).toHaveLength(1);
     });
 
-    it('drops a malformed fine message', async () => {
+    it('drops a malformed fine event', async () => {
       const patron = randomUUID();
-      await publishFine({ ...fineEvent(patron), amountCents: 'lots' });
-      await publishFine(fineEvent(patron, { fineId: 'fine-1' }));
+      await deliver(bus, service, [
+        { ...fineEvent(patron), userId: 'nobody' },
+        { ...fineEvent(patron), fineId: 'fine-1' },
+      ]);
       expect(await rowsOf(patron)).toEqual([]);
     });
   });
@@ -368,10 +358,11 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
 
     it('drops each without storing or publishing anything', async () => {
       for (const message of invalid) expect((await service.consumer.consume(message)).outcome).toBe('INVALID');
-      // The same over the bus, followed by a valid event: only that one is stored.
-      for (const message of invalid) await bus.publish(DOMAIN_EVENTS_CHANNEL, message);
+      // The same through the stream (each acknowledged and dropped), then a valid event: only that one is stored.
+      for (const message of invalid) await bus.append(DOMAIN_EVENTS_STREAM, message);
       const valid = domainEvent({ type: 'FINE_ASSESSED', userId: patron, data: { amountCents: 100 } });
       await deliver(bus, service, [valid]);
+      expect(bus.pendingCount(DOMAIN_EVENTS_STREAM, 'notifications')).toBe(0);
       expect((await rowsOf(patron)).map((row) => row.kind)).toEqual(['FINE_ASSESSED']);
       expect(await service.database.prisma.processedEvent.count({ where: { userId: patron } })).toBe(1);
       await nextTurn();
@@ -472,23 +463,51 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
   });
 
   describe('stop', () => {
-    it('finishes the events being processed before the database closes, and leaves no subscription behind', async () => {
+    it('finishes the events being processed before the database closes, and leaves no consumer behind', async () => {
       const own = new InMemoryBus();
       const other = await start({ bus: own, clock });
-      expect(own.activeChannels).toBe(2);
+      expect(own.activeConsumers).toBe(1);
       const announced: unknown[] = [];
       const unsubscribe = await own.subscribe(NOTIFICATION_CHANNEL, (message) => announced.push(message));
       const events = Array.from({ length: 5 }, () =>
         domainEvent({ type: 'FINE_ASSESSED', userId: randomUUID(), data: { amountCents: 100 } }),
       );
-      for (const event of events) await own.publish(DOMAIN_EVENTS_CHANNEL, event);
-      await nextTurn(); // handed to the consumer, which is now waiting on the database
-      await other.stop();
-      // Each event was stored and announced before the database closed (announcing is the last step).
+      for (const event of events) await own.append(DOMAIN_EVENTS_STREAM, event);
       await nextTurn();
-      expect(announced).toHaveLength(events.length);
+      await nextTurn(); // read by the consumer, which is now waiting on the database
+      await other.stop();
+      // What was read was stored and announced before the database closed (announcing is the last step),
+      // and acknowledged; what was not read yet stays in the stream for the group.
+      await nextTurn();
+      expect(announced.length).toBeGreaterThan(0);
+      expect(own.pendingCount(DOMAIN_EVENTS_STREAM, 'notifications')).toBe(0);
+      expect(own.activeConsumers).toBe(0);
       await unsubscribe();
       expect(own.activeChannels).toBe(0);
+      await own.dispose();
+    });
+
+    it('leaves an event it could not store unacknowledged, and stores it when it is delivered again', async () => {
+      const own = new InMemoryBus();
+      const first = await start({ bus: own, clock, consumer: { attempts: 1, claimIdleMs: 200 } });
+      const event = domainEvent({ type: 'FINE_ASSESSED', userId: randomUUID(), data: { amountCents: 100 } });
+      const spy = jest.spyOn(first.notifications, 'applyEvent').mockRejectedValue(new Error('database down'));
+      try {
+        await own.append(DOMAIN_EVENTS_STREAM, event);
+        await eventually(() => spy.mock.calls.length >= 1, 5000, 'the failed attempt');
+        await first.consumer.settled();
+        expect(own.pendingCount(DOMAIN_EVENTS_STREAM, 'notifications')).toBe(1);
+      } finally {
+        spy.mockRestore();
+      }
+      // The database is back: the idle entry is claimed again and stored, once.
+      await eventually(
+        async () => (await first.database.prisma.processedEvent.count({ where: { id: event.id } })) === 1,
+        5000,
+        'the redelivery stored',
+      );
+      await eventually(() => own.pendingCount(DOMAIN_EVENTS_STREAM, 'notifications') === 0, 5000, 'acknowledged');
+      await first.stop();
       await own.dispose();
     });
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DOMAIN_EVENTS_CHANNEL, type DomainEvent, type EventBus } from '@shelfwise/kit';
+import { DOMAIN_EVENTS_STREAM, type DomainEvent, type EventBus } from '@shelfwise/kit';
 import { eventually } from '@shelfwise/testkit';
 import type { NotificationsHandle } from '../src/server.js';
 
@@ -44,11 +44,11 @@ export function dueSoonSeries(
 export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Publishes `messages` on the domain events channel of an in-process bus and waits until each consumer
- * given has finished with them.
+ * Appends `messages` to the domain events stream of an in-process bus and waits until each consumer
+ * given has caught up with them.
  */
 export async function deliver(bus: EventBus, services: NotificationsHandle | NotificationsHandle[], messages: unknown[]): Promise<void> {
-  for (const message of messages) await bus.publish(DOMAIN_EVENTS_CHANNEL, message);
+  for (const message of messages) await bus.append(DOMAIN_EVENTS_STREAM, message);
   await nextTurn();
   for (const service of [services].flat()) await service.consumer.settled();
 }
