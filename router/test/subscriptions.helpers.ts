@@ -1,3 +1,4 @@
+import { InMemoryBus, type BusHandler } from '@shelfwise/kit';
 import { eventually } from '@shelfwise/testkit';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
@@ -93,4 +94,31 @@ export function rawSocket(httpUrl: string): { socket: WebSocket; closed: Promise
 export async function closeOf(connection: Connection): Promise<{ code: number; reason: string }> {
   await eventually(() => connection.closes.length > 0, 5000, 'the connection to close');
   return connection.closes[0]!;
+}
+
+/**
+ * The in-process bus, counting the handlers held on each channel, so a leak test sees the router's own
+ * bus subscriptions come and go even on a channel a subgraph also listens to (reservations listens for
+ * availability events).
+ */
+export class CountingBus extends InMemoryBus {
+  private readonly held = new Map<string, number>();
+
+  /** Handlers registered on `channel` right now, by anyone. */
+  handlers(channel: string): number {
+    return this.held.get(channel) ?? 0;
+  }
+
+  override async subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
+    const unsubscribe = await super.subscribe(channel, handler);
+    this.held.set(channel, this.handlers(channel) + 1);
+    let released = false;
+    return async () => {
+      if (!released) {
+        released = true;
+        this.held.set(channel, this.handlers(channel) - 1);
+      }
+      await unsubscribe();
+    };
+  }
 }

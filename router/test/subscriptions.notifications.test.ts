@@ -3,16 +3,16 @@
  * librarian's fine for a patron is stored by notifications and pushed to that patron's sockets only,
  * resolved as the subscriber through `Query.notification(id:)` once per (selection, variables, user).
  */
-import { InMemoryBus, NOTIFICATION_CHANNEL, ServiceClock, type NotificationCreatedEvent } from '@shelfwise/kit';
+import { NOTIFICATION_CHANNEL, ServiceClock, type NotificationCreatedEvent } from '@shelfwise/kit';
 import { eventually } from '@shelfwise/testkit';
 import { startPlatform, type Platform } from '../src/platform.js';
 import { Circulation, type Person } from './circulationKit.js';
-import { connect, refusal, subscribe, type Connection, type Subscription } from './subscriptions.helpers.js';
+import { connect, CountingBus, refusal, subscribe, type Connection, type Subscription } from './subscriptions.helpers.js';
 
 const START_TIMEOUT_MS = 240_000;
 
 let platform: Platform;
-let bus: InMemoryBus;
+let bus: CountingBus;
 let c: Circulation;
 let librarian: Person;
 let pat: Person;
@@ -72,7 +72,7 @@ const announce = (userId: string, notificationId: string) =>
   } satisfies NotificationCreatedEvent);
 
 beforeAll(async () => {
-  bus = new InMemoryBus();
+  bus = new CountingBus();
   platform = await startPlatform({ bus, clock: new ServiceClock(true) });
   c = new Circulation(platform);
   [librarian, pat, quinn] = await Promise.all([c.person('LIBRARIAN'), c.person(), c.person()]);
@@ -197,12 +197,12 @@ describe('notificationReceived', () => {
   });
 
   it('gets back to zero subscriptions, groups and bus subscriptions after unsubscribes and disconnects', async () => {
-    const baseline = bus.activeChannels;
+    const baseline = bus.handlers(NOTIFICATION_CHANNEL);
     const [a, b] = await Promise.all([connectAs(pat), connectAs(quinn)]);
     const subscriptions = [subscribe(a, RECEIVED), subscribe(a, 'subscription { notificationReceived { id } }'), subscribe(b, RECEIVED)];
     await eventually(() => stats().subscribers === 3);
     expect(stats()).toMatchObject({ connections: 2, groups: 3, busSubscriptions: 1 });
-    expect(bus.activeChannels).toBe(baseline + 1);
+    expect(bus.handlers(NOTIFICATION_CHANNEL)).toBe(baseline + 1);
 
     subscriptions[1]!.unsubscribe();
     await eventually(() => stats().subscribers === 2);
@@ -211,6 +211,6 @@ describe('notificationReceived', () => {
 
     await eventually(() => stats().subscribers === 0 && stats().busSubscriptions === 0);
     expect(stats()).toMatchObject({ connections: 0, subscribers: 0, groups: 0, busSubscriptions: 0 });
-    expect(bus.activeChannels).toBe(baseline);
+    expect(bus.handlers(NOTIFICATION_CHANNEL)).toBe(baseline);
   });
 });
