@@ -118,6 +118,24 @@ describe('a returned copy and the hold queue', () => {
     expect((await reserve(alice, book.id)).data?.reserveBook).toMatchObject({ status: 'WAITING', position: 1 });
   });
 
+  it('refuses a walk-in a copy on the open shelf while holds wait (it belongs to the queue)', async () => {
+    const [alice, bob, dave] = await Promise.all([c.person(), c.person(), c.person()]);
+    const book = await c.book(1);
+    const lent = await c.borrow(alice, book.id);
+    expect(lent.errors).toBeUndefined();
+    expect((await reserve(bob, book.id)).errors).toBeUndefined();
+    // A copy reaching the shelf before reservations has set it aside (written straight into books'
+    // database, so no availability event tells reservations about it).
+    await platform.subgraphs.books.database.prisma.copy.create({ data: { bookId: book.id, barcode: `${book.barcodes[0]}-X` } });
+    expect(await c.availableCopies(book.id)).toBe(1);
+
+    const walkIn = await c.borrow(dave, book.id);
+    expect(codes(walkIn)).toEqual(['BOOK_UNAVAILABLE']);
+    expect(walkIn.errors?.[0]?.message).toMatch(/1 person is waiting for this book.*Place a hold/);
+    expect(await c.availableCopies(book.id)).toBe(1);
+    expect(await c.sagaRows(dave.id)).toEqual([]);
+  });
+
   it('shelves a returned copy when nobody waits', async () => {
     const alice = await c.person();
     const book = await c.book(1);

@@ -117,7 +117,16 @@ export class Circulation {
         { reason: 'BALANCE_OVER_LIMIT', balanceCents: balance, maxBalanceCents: policy.maxBalanceCents },
       );
     }
-    const hold = await holds.readyHoldFor(request.userId, bookId);
+    const { ready: hold, waiting } = await holds.standing(request.userId, bookId);
+    if (!hold && waiting > 0) {
+      // Copies that reach the shelf while holds wait belong to the queue (reservations sets them aside).
+      throw appError(
+        ErrorCode.BOOK_UNAVAILABLE,
+        `${waiting} ${waiting === 1 ? 'person is' : 'people are'} waiting for this book, and copies go to them in turn. ` +
+          'Place a hold to join the queue.',
+        { waitingHolds: waiting },
+      );
+    }
 
     const now = clock.now();
     const id = randomUUID();

@@ -134,8 +134,10 @@ export interface HoldRef {
  * - `routeReturnedCopy`: a returned copy goes to the first WAITING hold of its book (reservations asks
  *   books to check it in onto the hold shelf and makes the hold READY) or back on the shelf — keyed by
  *   the loan id, so the reconciler can repeat it.
- * - `readyHoldFor` / `fulfillHold`: a patron borrowing the copy set aside for them takes exactly that copy
- *   (books' allocation by reservation id), and the hold becomes FULFILLED once the loan is recorded.
+ * - `standing` (`readyHoldFor` + `waitingHoldCount`) / `fulfillHold`: a patron borrowing the copy set aside
+ *   for them takes exactly that copy (books' allocation by reservation id), and the hold becomes FULFILLED
+ *   once the loan is recorded; anyone else is refused while holds wait, so a copy that reaches the shelf
+ *   (a new one, before reservations sets it aside) goes to the queue, not to a walk-in.
  */
 export class HoldsClient {
   constructor(private readonly client: ServiceClient) {}
@@ -165,14 +167,17 @@ export class HoldsClient {
     return data.routeReturnedCopy;
   }
 
-  /** The patron's READY hold on `bookId`, whose hold-shelf copy a borrow takes; null when none. */
-  async readyHoldFor(userId: string, bookId: string): Promise<HoldRef | null> {
-    const data = await this.client.call<{ readyHoldFor: string | null }>(
+  /**
+   * Where the patron stands in the book's queue, in one call: their READY hold (whose hold-shelf copy a
+   * borrow takes), and how many holds are WAITING for a copy.
+   */
+  async standing(userId: string, bookId: string): Promise<{ ready: HoldRef | null; waiting: number }> {
+    const data = await this.client.call<{ readyHoldFor: string | null; waitingHoldCount: number }>(
       'reservations',
-      'query ReadyHoldFor($userId: ID!, $bookId: ID!) { readyHoldFor(userId: $userId, bookId: $bookId) }',
+      'query HoldStanding($userId: ID!, $bookId: ID!) { readyHoldFor(userId: $userId, bookId: $bookId) waitingHoldCount(bookId: $bookId) }',
       { userId, bookId },
     );
-    return data.readyHoldFor ? { reservationId: data.readyHoldFor } : null;
+    return { ready: data.readyHoldFor ? { reservationId: data.readyHoldFor } : null, waiting: data.waitingHoldCount };
   }
 
   /** The hold's copy was lent on `loanId`: the hold becomes FULFILLED (repeatable). */
