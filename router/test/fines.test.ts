@@ -4,7 +4,7 @@
  * borrowing and paying unblocks it, a librarian's fine reaches a real account (checked with the users
  * service), and another patron can neither see nor pay those fines.
  */
-import { FINE_ASSESSED_CHANNEL, isFineAssessedEvent, ServiceClock, type FineAssessedEvent } from '@shelfwise/kit';
+import { DOMAIN_EVENTS_CHANNEL, isDomainEvent, ServiceClock, type DomainEvent } from '@shelfwise/kit';
 import { eventually, graphql, type GraphQLResponse } from '@shelfwise/testkit';
 import { startPlatform, type Platform } from '../src/platform.js';
 
@@ -33,7 +33,7 @@ let bookId: string;
 let alice: Account;
 let bob: Account;
 let admin: Account;
-const events: FineAssessedEvent[] = [];
+const events: DomainEvent[] = [];
 
 const codes = (res: GraphQLResponse<unknown>) => (res.errors ?? []).map((e) => e.extensions?.code);
 
@@ -94,8 +94,8 @@ async function lateReturn(who: Account, seconds: number): Promise<{ loanId: stri
 beforeAll(async () => {
   platform = await startPlatform({ clock: new ServiceClock(true), subgraphs: { users: { admin: ADMIN } } });
   url = platform.router.url;
-  await platform.bus.subscribe(FINE_ASSESSED_CHANNEL, (message) => {
-    if (isFineAssessedEvent(message)) events.push(message);
+  await platform.bus.subscribe(DOMAIN_EVENTS_CHANNEL, (message) => {
+    if (isDomainEvent(message) && message.type === 'FINE_ASSESSED') events.push(message);
   });
   alice = await signUp('alice@example.org', 'Alice');
   bob = await signUp('bob@example.org', 'Bob');
@@ -137,7 +137,7 @@ describe('overdue fines on return', () => {
       ['OVERDUE', 250, 10, ten.loanId],
       ['OVERDUE', 25, 1, one.loanId],
     ]);
-    expect(events.filter((e) => e.userId === alice.id).map((e) => e.amountCents)).toEqual([25, 250, 1_000]);
+    expect(events.filter((e) => e.userId === alice.id).map((e) => e.data?.amountCents)).toEqual([25, 250, 1_000]);
   });
 });
 

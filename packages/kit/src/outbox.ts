@@ -56,9 +56,9 @@ export class OutboxRelay {
     private readonly options: { name: string; bus: EventBus; batch: OutboxBatch; logger: Logger; intervalMs: number; limit?: number },
   ) {}
 
-  /** Starts the interval (0: none) and one pass right away, in the background. */
+  /** Starts the interval (0: none). A service usually awaits one `runNow()` first (what an earlier instance left). */
   start(): void {
-    void this.runNow();
+    if (this.stopped || this.timer) return;
     if (this.options.intervalMs > 0) {
       this.timer = setInterval(() => void this.runNow(), this.options.intervalMs);
       this.timer.unref();

@@ -18,6 +18,8 @@ export interface Services extends Repositories {
   /** Answers whether a patron exists (the users service). */
   patrons: PatronDirectory;
   logger: Logger;
+  /** Relays the outbox now (after a commit that recorded an event); failures are logged and retried on a timer. */
+  relayEvents: () => Promise<number>;
 }
 
 /** Per-request context: who is asking, fresh DataLoaders, and the repositories. */

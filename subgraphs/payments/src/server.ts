@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import {
   createLogger,
+  getEnvNum,
   InMemoryBus,
+  OutboxRelay,
   ServiceClock,
   serveSubgraph,
   subgraphDirectoryFromEnv,
@@ -32,6 +34,13 @@ export interface PaymentsOptions extends ServiceOptions {
   provider?: PaymentProvider;
   /** Whether a user exists (assessFine); default: ask the users service. */
   patrons?: PatronDirectory;
+  /**
+   * How often the outbox relay looks for events left unpublished (by a crash, or a failed publish), in ms;
+   * 0: never on a timer. Default SHELFWISE_PAYMENTS_RELAY_INTERVAL_SECONDS (5 s).
+   */
+  relayIntervalMs?: number;
+  /** Relay each fine's event right after its commit (default true; tests turn it off to simulate a crash). */
+  relayAfterCommit?: boolean;
 }
 
 export interface PaymentsHandle extends SubgraphHandle {
@@ -39,6 +48,8 @@ export interface PaymentsHandle extends SubgraphHandle {
   fines: FineRepository;
   payments: PaymentRepository;
   money: MoneyConfig;
+  /** The outbox relay (FINE_ASSESSED events to the domain events stream and channel). */
+  relay: OutboxRelay;
 }
 
 /** Starts the payments subgraph; `stop()` drains requests and closes the database. */
@@ -51,6 +62,14 @@ export async function start(options: PaymentsOptions = {}): Promise<PaymentsHand
   const database = await openPaymentsDatabase({ ...options, logger });
   const fines = new FineRepository(database.prisma, clock, money);
   const payments = new PaymentRepository(database.prisma, clock, money, options.provider ?? new DeskPaymentProvider());
+  const relay = new OutboxRelay({
+    name: 'payments outbox',
+    bus,
+    batch: (limit, publish) => fines.publishPending(limit, publish),
+    logger,
+    intervalMs: options.relayIntervalMs ?? getEnvNum('SHELFWISE_PAYMENTS_RELAY_INTERVAL_SECONDS', 5) * 1000,
+  });
+  const afterCommit = options.relayAfterCommit === false ? () => Promise.resolve(0) : () => relay.runNow();
   const handle = await serveSubgraph({
     name: 'payments',
     typeDefs,
@@ -58,8 +77,18 @@ export async function start(options: PaymentsOptions = {}): Promise<PaymentsHand
     access,
     logger,
     service: options,
-    database,
-    context: async (req) => createContext(req, { fines, payments, clock, bus, money, patrons, logger }),
+    database: {
+      db: database.db,
+      async close() {
+        await relay.stop();
+        await database.close();
+      },
+    },
+    context: async (req) => createContext(req, { fines, payments, clock, bus, money, patrons, logger, relayEvents: afterCommit }),
   });
-  return { ...handle, database, fines, payments, money };
+  // Events a previous instance committed and never relayed go out before start() returns (and then on
+  // every tick): a fine committed just before a crash is announced by the next instance.
+  await relay.runNow();
+  relay.start();
+  return { ...handle, database, fines, payments, money, relay };
 }

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import {
   CALLER_HEADER,
   callerCredential,
-  FINE_ASSESSED_CHANNEL,
+  DOMAIN_EVENTS_STREAM,
   InMemoryBus,
-  isFineAssessedEvent,
+  isDomainEvent,
   serviceCredential,
   ServiceClock,
-  type FineAssessedEvent,
+  type DomainEvent,
   type Role,
   type ServiceOptions,
 } from '@shelfwise/kit';
@@ -72,7 +72,8 @@ export function describePaymentOperations(
   describeFn(title, () => {
     const clock = new ServiceClock(true);
     const bus = new InMemoryBus();
-    const events: FineAssessedEvent[] = [];
+    /** What reached the durable domain events stream (read in a consumer group of the test's own). */
+    const events: DomainEvent[] = [];
     const known = new Set<string>();
     let payments: PaymentsHandle;
     const librarian = randomUUID();
@@ -133,8 +134,8 @@ export function describePaymentOperations(
       });
 
     beforeAll(async () => {
-      await bus.subscribe(FINE_ASSESSED_CHANNEL, (message) => {
-        if (isFineAssessedEvent(message)) events.push(message);
+      await bus.consume(DOMAIN_EVENTS_STREAM, 'payments-test', 'test', (message) => {
+        if (isDomainEvent(message) && message.type === 'FINE_ASSESSED') events.push(message);
       });
       payments = await start({
         ...options(),
@@ -198,17 +199,18 @@ export function describePaymentOperations(
         expect(await standing(ada)).toBe(125);
         expect(eventsFor(ada)).toEqual([
           {
-            fineId: fine.id,
+            id: `FINE_ASSESSED:${fine.id}`,
+            type: 'FINE_ASSESSED',
             userId: ada,
+            occurredAt: fine.createdAt,
+            source: 'payments',
+            fineId: fine.id,
             loanId: input.loanId,
             bookId: input.bookId,
-            amountCents: 125,
-            currency: 'EUR',
-            reason: 'OVERDUE',
-            daysOverdue: 5,
-            at: fine.createdAt,
+            data: { amountCents: 125, currency: 'EUR', reason: 'OVERDUE', daysOverdue: 5 },
           },
         ]);
+        expect(await payments.fines.unpublishedEvents()).toBe(0);
       });
 
       it('returns the same fine, unchanged and without a second event, when the same loan is reported again', async () => {
@@ -302,7 +304,7 @@ export function describePaymentOperations(
         const other = await assess({ userId: ada, amountCents: 1, reason: 'OTHER', note: 'Replacement library card.' });
         expect(other.data?.assessFine).toMatchObject({ amountCents: 1, reason: 'OTHER' });
         expect(await standing(ada)).toBe(2_499 + 100_000 + 1);
-        expect(eventsFor(ada).map((e) => [e.reason, e.amountCents, e.loanId])).toEqual([
+        expect(eventsFor(ada).map((e) => [e.data?.reason, e.data?.amountCents, e.loanId])).toEqual([
           ['LOST', 2_499, loanId],
           ['DAMAGED', 100_000, null],
           ['OTHER', 1, null],

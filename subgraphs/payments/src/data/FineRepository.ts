@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import {
   badInput,
   type Clock,
+  type DomainEvent,
   conflict,
   type Connection,
   decodeCursor,
@@ -37,7 +38,7 @@ export interface NewFine {
 export interface OverdueFineInput {
   loanId: string;
   userId: string;
-  /** Not stored: the resolver carries it on the FINE_ASSESSED event. Checked when given. */
+  /** Not stored on the fine: carried on its FINE_ASSESSED event. Checked when given. */
   bookId?: string | null;
   amountCents: number;
   daysOverdue: number;
@@ -130,11 +131,12 @@ export class FineRepository {
   /**
    * Records the overdue fine of a returned loan, at most once per loan whatever the retries and races:
    * the unique key on `overdueLoanId` decides, and the loser reads the winner's fine. `created` is true
-   * only for the call that wrote it (which alone publishes FINE_ASSESSED). A repeat returns the first
+   * only for the call that wrote it, which alone records FINE_ASSESSED in the outbox, in the same
+   * transaction as the fine (unless `announce` is false: seeding). A repeat returns the first
    * fine unchanged even if its amount differs (the first return decided it); a repeat naming another
    * patron is a CONFLICT.
    */
-  async recordOverdueFine(input: OverdueFineInput): Promise<{ fine: FineModel; created: boolean }> {
+  async recordOverdueFine(input: OverdueFineInput, announce = true): Promise<{ fine: FineModel; created: boolean }> {
     for (const field of ['loanId', 'userId'] as const) if (!isUuid(input[field])) throw badInput(`${field} must be a UUID.`, { field });
     if (input.bookId != null && !isUuid(input.bookId)) throw badInput('bookId must be a UUID.', { field: 'bookId' });
     checkFineAmount(input.amountCents, this.money);
@@ -144,16 +146,20 @@ export class FineRepository {
       });
     const loanId = input.loanId.toLowerCase();
     try {
-      const fine = await this.prisma.fine.create({
-        data: {
-          userId: input.userId.toLowerCase(),
-          loanId,
-          overdueLoanId: loanId,
-          amountCents: input.amountCents,
-          reason: 'OVERDUE',
-          daysOverdue: input.daysOverdue,
-          createdAt: this.clock.now(),
-        },
+      const fine = await this.prisma.$transaction(async (tx) => {
+        const created = await tx.fine.create({
+          data: {
+            userId: input.userId.toLowerCase(),
+            loanId,
+            overdueLoanId: loanId,
+            amountCents: input.amountCents,
+            reason: 'OVERDUE',
+            daysOverdue: input.daysOverdue,
+            createdAt: this.clock.now(),
+          },
+        });
+        if (announce) await this.recordFineAssessed(tx, created, input.bookId?.toLowerCase() ?? null);
+        return created;
       });
       return { fine, created: true };
     } catch (err) {
@@ -172,22 +178,26 @@ export class FineRepository {
    * required), any other as {@link assessFine} would, assessed by nobody.
    */
   async createFine(input: NewFine & { daysOverdue?: number }): Promise<FineModel> {
-    if (input.reason !== 'OVERDUE') return this.assessFine(input, null);
+    if (input.reason !== 'OVERDUE') return this.assessFine(input, null, false);
     if (!input.loanId) throw badInput('An overdue fine belongs to a loan: give its loanId.', { field: 'loanId' });
-    const { fine } = await this.recordOverdueFine({
-      loanId: input.loanId,
-      userId: input.userId,
-      amountCents: input.amountCents,
-      daysOverdue: input.daysOverdue ?? 1,
-    });
+    const { fine } = await this.recordOverdueFine(
+      {
+        loanId: input.loanId,
+        userId: input.userId,
+        amountCents: input.amountCents,
+        daysOverdue: input.daysOverdue ?? 1,
+      },
+      false,
+    );
     return fine;
   }
 
   /**
    * A fine a librarian assesses: LOST, DAMAGED or OTHER (overdue fines come only from returns), a whole
    * number of cents within the configured maximum, a note of at most 500 characters that OTHER requires.
+   * Its FINE_ASSESSED event goes to the outbox in the same transaction (unless `announce` is false: seeding).
    */
-  async assessFine(input: NewFine, assessedById: string | null): Promise<FineModel> {
+  async assessFine(input: NewFine, assessedById: string | null, announce = true): Promise<FineModel> {
     if (!isUuid(input.userId)) throw badInput('userId must be a UUID.', { field: 'userId' });
     if (input.loanId != null && !isUuid(input.loanId)) throw badInput('loanId must be a UUID (or left out).', { field: 'loanId' });
     if (input.reason === 'OVERDUE')
@@ -198,17 +208,78 @@ export class FineRepository {
     const note = cleanNote(input.note, 'The note');
     if (input.reason === 'OTHER' && note === null)
       throw badInput('Say what the fine is for in the note: it is required when the reason is OTHER.', { field: 'note' });
-    return this.prisma.fine.create({
+    return this.prisma.$transaction(async (tx) => {
+      const fine = await tx.fine.create({
+        data: {
+          userId: input.userId.toLowerCase(),
+          loanId: input.loanId?.toLowerCase() ?? null,
+          amountCents: input.amountCents,
+          reason: input.reason,
+          note,
+          assessedById,
+          createdAt: this.clock.now(),
+        },
+      });
+      if (announce) await this.recordFineAssessed(tx, fine, null);
+      return fine;
+    });
+  }
+
+  /** Writes the fine's FINE_ASSESSED event to the outbox (table FineEvent), inside the fine's transaction. */
+  private async recordFineAssessed(tx: Prisma.TransactionClient, fine: FineModel, bookId: string | null): Promise<void> {
+    await tx.fineEvent.create({
       data: {
-        userId: input.userId.toLowerCase(),
-        loanId: input.loanId?.toLowerCase() ?? null,
-        amountCents: input.amountCents,
-        reason: input.reason,
-        note,
-        assessedById,
-        createdAt: this.clock.now(),
+        id: `FINE_ASSESSED:${fine.id}`,
+        type: 'FINE_ASSESSED',
+        userId: fine.userId,
+        fineId: fine.id,
+        loanId: fine.loanId,
+        bookId,
+        occurredAt: fine.createdAt,
+        data: { amountCents: fine.amountCents, currency: this.money.currency, reason: fine.reason, daysOverdue: fine.daysOverdue },
       },
     });
+  }
+
+  /**
+   * Publishes up to `limit` unpublished events, oldest first, and marks them published, in one transaction
+   * holding their row locks (`FOR UPDATE SKIP LOCKED`): two instances never publish the same row at once.
+   * When publishing fails the transaction rolls back and a later pass sends them (consumers dedupe by id).
+   */
+  async publishPending(limit: number, publish: (event: DomainEvent) => Promise<void>): Promise<number> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT "id" FROM "FineEvent" WHERE "publishedAt" IS NULL
+          ORDER BY "occurredAt", "id" LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+        if (locked.length === 0) return 0;
+        const rows = await tx.fineEvent.findMany({
+          where: { id: { in: locked.map((r) => r.id) } },
+          orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
+        });
+        for (const row of rows) {
+          await publish({
+            id: row.id,
+            type: 'FINE_ASSESSED',
+            userId: row.userId,
+            occurredAt: row.occurredAt.toISOString(),
+            source: 'payments',
+            fineId: row.fineId,
+            loanId: row.loanId,
+            bookId: row.bookId,
+            data: row.data as DomainEvent['data'],
+          });
+        }
+        await tx.fineEvent.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { publishedAt: this.clock.now() } });
+        return rows.length;
+      },
+      { maxWait: 15_000, timeout: 30_000 },
+    );
+  }
+
+  /** Events in the outbox not yet published (tests, inspection). */
+  unpublishedEvents(): Promise<number> {
+    return this.prisma.fineEvent.count({ where: { publishedAt: null } });
   }
 
   /**

@@ -1,37 +1,13 @@
-import { FINE_ASSESSED_CHANNEL, isUuid, notFound, type FineAssessedEvent } from '@shelfwise/kit';
-import type { Context } from '../context.js';
+import { isUuid, notFound } from '@shelfwise/kit';
 import type { MutationResolvers } from '../generated/graphql.js';
-import type { FineModel } from '../mappers.js';
 import { personActing } from './actor.js';
-
-/**
- * Tells the rest of the platform (notifications) about a fine just recorded. The bus is at-most-once: a
- * failure to publish is logged and does not undo the fine, which is already committed.
- */
-async function publishFineAssessed(ctx: Context, fine: FineModel, bookId: string | null): Promise<void> {
-  const event: FineAssessedEvent = {
-    fineId: fine.id,
-    userId: fine.userId,
-    loanId: fine.loanId,
-    bookId,
-    amountCents: fine.amountCents,
-    currency: ctx.money.currency,
-    reason: fine.reason,
-    daysOverdue: fine.daysOverdue,
-    at: fine.createdAt.toISOString(),
-  };
-  try {
-    await ctx.bus.publish(FINE_ASSESSED_CHANNEL, event);
-  } catch (err) {
-    ctx.logger.error({ err, fineId: fine.id }, 'could not publish FINE_ASSESSED');
-  }
-}
 
 export const Mutation: MutationResolvers = {
   // Internal (loans, allow.service): keyed by the loan, so a retried or raced return records one fine.
   recordOverdueFine: async (_parent, { input }, ctx) => {
+    // The fine and its FINE_ASSESSED event commit together (outbox); relaying it never fails the command.
     const { fine, created } = await ctx.fines.recordOverdueFine(input);
-    if (created) await publishFineAssessed(ctx, fine, input.bookId.toLowerCase());
+    if (created) await ctx.relayEvents();
     return fine;
   },
 
@@ -41,7 +17,7 @@ export const Mutation: MutationResolvers = {
     if (isUuid(input.userId) && !(await ctx.patrons.exists(input.userId.toLowerCase())))
       throw notFound('No user has this id. Check the patron you mean to fine.', { field: 'userId' });
     const fine = await ctx.fines.assessFine(input, librarian.userId);
-    await publishFineAssessed(ctx, fine, null);
+    await ctx.relayEvents();
     return fine;
   },
 
