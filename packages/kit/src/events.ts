@@ -91,7 +91,8 @@ export function isDomainEvent(value: unknown): value is DomainEvent {
  * Facts in a DomainEvent's `data` that the notifications service puts in its message text when present
  * (it never calls other services for them): `bookTitle` (or `title`), `dueAt` and `daysLeft` (DUE_SOON,
  * OVERDUE), `pickupBy` (RESERVATION_READY, RESERVATION_EXPIRED), `amountCents`, `currency` (an ISO 4217
- * code such as `USD`) and `reason` (a FineReason) for FINE_ASSESSED.
+ * code such as `USD`), `reason` (a FineReason) and `daysOverdue` for FINE_ASSESSED (payments' id:
+ * `FINE_ASSESSED:<fineId>`).
  *
  * Published by notifications once a notification is stored (after its transaction commits), so the
  * router can push it to its recipient's `notificationReceived` subscribers. The message carries no text:
