@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { getEnvOptional } from './env.js';
 import { appError, ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';

@@ -3,16 +3,7 @@ import { BOOK_AVAILABILITY_CHANNEL, InMemoryBus, createLogger, type EventBus } f
 import { eventually } from '@shelfwise/testkit';
 import { parseIsbn } from '../src/isbn.js';
 import { start, type BooksHandle } from '../src/server.js';
-import {
-  asPatron,
-  asUser,
-  BOOK_FIELDS,
-  BooksClient,
-  codeOf,
-  nextIsbn,
-  recordAvailability,
-  type BookResult,
-} from './harness.js';
+import { asPatron, asUser, BOOK_FIELDS, BooksClient, codeOf, nextIsbn, recordAvailability, type BookResult } from './harness.js';
 
 describe('ISBN validation', () => {
   it.each([
