@@ -20,3 +20,4 @@ export * from './outbox.js';
 export * from './auth/index.js';
 export * from './access.js';
 export * from './main.js';
+export * from './jobs.js';

@@ -3,6 +3,7 @@ import {
   createLogger,
   getEnvNum,
   InMemoryBus,
+  PeriodicJob,
   ServiceClient,
   ServiceClock,
   serveSubgraph,
@@ -18,7 +19,6 @@ import { EventRepository } from './data/EventRepository.js';
 import { LoanRepository } from './data/LoanRepository.js';
 import { PolicyRepository } from './data/PolicyRepository.js';
 import { openLoansDatabase, type LoansDatabase } from './data/client.js';
-import { PeriodicJob } from './jobs.js';
 import { access } from './resolvers/access.js';
 import { resolvers } from './resolvers/index.js';
 import { DueDateScanner, type ScanReport } from './scanner.js';

@@ -4,6 +4,7 @@ import {
   createLogger,
   getEnvNum,
   InMemoryBus,
+  PeriodicJob,
   isBookAvailabilityEvent,
   ServiceClient,
   ServiceClock,
@@ -18,7 +19,6 @@ import { createContext, type ReservationsServices } from './context.js';
 import { QueueRepository } from './data/QueueRepository.js';
 import { ReservationRepository } from './data/ReservationRepository.js';
 import { openReservationsDatabase, type ReservationsDatabase } from './data/client.js';
-import { PeriodicJob } from './jobs.js';
 import { HoldQueue, type ExpiryReport, type HandoffHooks, type ReconcileReport } from './queue.js';
 import { access } from './resolvers/access.js';
 import { resolvers } from './resolvers/index.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@shelfwise/kit';
+import type { Logger } from './logger.js';
 
 /**
  * A background job run every `intervalMs` (0: never on its own, only when `runNow()` is called). Runs
