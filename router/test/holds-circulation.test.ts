@@ -3,7 +3,16 @@
  * first waiting hold (never back to the shelf while someone waits), a walk-in borrower cannot take it,
  * the holder's borrow takes exactly that copy and fulfils the hold, and the next in line moves up.
  */
-import { DOMAIN_EVENTS_CHANNEL, isDomainEvent, ServiceClock, type DomainEvent } from '@shelfwise/kit';
+import {
+  CALLER_HEADER,
+  callerCredential,
+  DOMAIN_EVENTS_CHANNEL,
+  isDomainEvent,
+  serviceCredential,
+  ServiceClock,
+  type DomainEvent,
+} from '@shelfwise/kit';
+import { graphql } from '@shelfwise/testkit';
 import type { LoansOptions } from '@shelfwise/loans';
 import { startPlatform, type Platform } from '../src/platform.js';
 import { Circulation, codes, type Person } from './circulationKit.js';
@@ -134,6 +143,33 @@ describe('a returned copy and the hold queue', () => {
     expect(walkIn.errors?.[0]?.message).toMatch(/1 person is waiting for this book.*Place a hold/);
     expect(await c.availableCopies(book.id)).toBe(1);
     expect(await c.sagaRows(dave.id)).toEqual([]);
+  });
+
+  it('answers the internal account and open-loan questions to services only, never to a user sent straight to the subgraph', async () => {
+    const [alice, librarian] = await Promise.all([c.person(), c.person('LIBRARIAN')]);
+    const book = await c.book(1);
+    const lent = await c.borrow(alice, book.id);
+    const asLibrarian = { [CALLER_HEADER]: callerCredential({ userId: librarian.id, role: 'LIBRARIAN' }) };
+    const asService = (name: string) => ({ [CALLER_HEADER]: serviceCredential(name) });
+    const account = 'query($id: ID!) { circulationAccount(id: $id) { id role } }';
+    const openLoan = 'query($u: ID!, $b: ID!) { openLoanOf(userId: $u, bookId: $b) }';
+
+    const refusedAccount = await graphql(platform.subgraphs.users.url, account, { id: alice.id }, asLibrarian);
+    expect(codes(refusedAccount)).toEqual(['FORBIDDEN']);
+    const refusedLoan = await graphql(platform.subgraphs.loans.url, openLoan, { u: alice.id, b: book.id }, asLibrarian);
+    expect(codes(refusedLoan)).toEqual(['FORBIDDEN']);
+
+    const allowedAccount = await graphql(platform.subgraphs.users.url, account, { id: alice.id }, asService('loans'));
+    expect(allowedAccount.data).toEqual({ circulationAccount: { id: alice.id, role: 'PATRON' } });
+    const allowedLoan = await graphql(platform.subgraphs.loans.url, openLoan, { u: alice.id, b: book.id }, asService('reservations'));
+    expect(allowedLoan.data).toEqual({ openLoanOf: lent.data!.borrowBook.id });
+    const noAccount = await graphql(
+      platform.subgraphs.users.url,
+      account,
+      { id: '00000000-0000-4000-8000-000000000000' },
+      asService('loans'),
+    );
+    expect(noAccount.data).toEqual({ circulationAccount: null });
   });
 
   it('shelves a returned copy when nobody waits', async () => {
