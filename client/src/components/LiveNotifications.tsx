@@ -1,0 +1,4 @@
+/** TODO(#10): toasts for live notifications. */
+export function LiveNotifications() {
+  return null;
+}
