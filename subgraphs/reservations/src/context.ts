@@ -27,6 +27,7 @@ export function createLoaders(reservations: ReservationRepository) {
     reservation: reservations.reservationLoader(),
     position: reservations.positionLoader(),
     holdQueueLength: reservations.holdQueueLengthLoader(),
+    heldFor: reservations.heldForLoader(),
   };
 }
 

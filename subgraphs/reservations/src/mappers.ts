@@ -7,3 +7,4 @@ export type ReservationConnectionModel = Connection<Reservation>;
 /** Entities of other subgraphs are references: only the id; the fields added here load by that id. */
 export type UserModel = { id: string };
 export type BookModel = { id: string };
+export type CopyModel = { id: string };

@@ -85,6 +85,21 @@ export class ReservationRepository {
     });
   }
 
+  /**
+   * The READY hold each copy waits on the hold shelf for (null when none), for many copies in one
+   * statement. A copy is set aside for at most one hold at a time; READY rows are few, and the
+   * (status, pickupBy) index finds them.
+   */
+  heldForLoader(): DataLoader<string, ReservationModel | null> {
+    return new DataLoader(async (copyIds) => {
+      const valid = [...new Set(copyIds.filter(isUuid).map((id) => id.toLowerCase()))];
+      if (valid.length === 0) return copyIds.map(() => null);
+      const rows = await this.prisma.reservation.findMany({ where: { copyId: { in: valid }, status: 'READY' } });
+      const byCopy = new Map(rows.map((r) => [r.copyId, r]));
+      return copyIds.map((id) => byCopy.get(id.toLowerCase()) ?? null);
+    });
+  }
+
   /** One page of a user's reservations, newest first, with the total count of matches. */
   async page(query: ReservationListQuery): Promise<Connection<ReservationModel>> {
     const key = decodeCursor(CURSOR_KIND, query.after, isReservationKey);

@@ -26,6 +26,8 @@ export const access: AccessRules = {
   // The hold queue LENGTH is catalogue information, public like availability (API.md); who is in the
   // queue is for staff.
   Book: { '*': allow.public, holdQueue: allow.librarian },
+  // A copy reference is only an id; which patron its hold-shelf place is for is for staff (the desk).
+  Copy: { __resolveReference: allow.public, id: allow.public, heldFor: allow.librarian },
   // Pages carry nothing of their own: the field that returns them decides.
   ReservationConnection: { '*': allow.public },
   ReservationEdge: { '*': allow.public },
