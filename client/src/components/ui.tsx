@@ -60,12 +60,28 @@ export function Notice({ children }: { children: ReactNode }) {
   );
 }
 
-const money = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD' });
+/** The library's currency (Query.currency), set once at boot by AppProviders; the server's default until then. */
+let libraryCurrency = 'EUR';
+const formatters = new Map<string, Intl.NumberFormat>();
 
-/** Integer cents as money ("$1.50"). */
-export function formatCents(cents: number, currency = 'USD'): string {
-  if (currency === 'USD') return money.format(cents / 100);
-  return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
+/** Sets the currency every amount is shown in (an ISO 4217 code from the server). */
+export function setLibraryCurrency(code: string): void {
+  if (/^[A-Z]{3}$/.test(code)) libraryCurrency = code;
+}
+
+/** The library's currency code, e.g. "EUR". */
+export function getLibraryCurrency(): string {
+  return libraryCurrency;
+}
+
+/** Integer cents as money in the library's currency ("€1.50"), or in `currency` when given. */
+export function formatCents(cents: number, currency = libraryCurrency): string {
+  let format = formatters.get(currency);
+  if (!format) {
+    format = new Intl.NumberFormat(undefined, { style: 'currency', currency });
+    formatters.set(currency, format);
+  }
+  return format.format(cents / 100);
 }
 
 /** A date for people: "24 Nov 2026". */

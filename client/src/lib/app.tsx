@@ -5,6 +5,7 @@
  */
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Provider } from 'urql';
+import { setLibraryCurrency } from '../components/ui';
 import { createAppClient } from './client';
 import { navigate } from './router';
 import { SessionStore, type EndReason, type SessionUser, type StoredSession } from './session';
@@ -36,6 +37,21 @@ export function useRefetchOnReconnect(refetch: () => void): void {
   }, [reconnects]);
 }
 
+/** Asks the graph which currency amounts are in; the default stays when it cannot be reached. */
+async function loadCurrency(): Promise<void> {
+  try {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
+      body: JSON.stringify({ query: 'query AppCurrency { currency }' }),
+    });
+    const body = (await response.json()) as { data?: { currency?: string } };
+    if (body.data?.currency) setLibraryCurrency(body.data.currency);
+  } catch {
+    // Offline or the router is down: amounts show in the default currency; the screens show the error.
+  }
+}
+
 /** The path to come back to after signing in. */
 function here(): string {
   return `${window.location.pathname}${window.location.search}`;
@@ -46,22 +62,20 @@ export function AppProviders({ children, store: given }: { children: ReactNode; 
   const [user, setUser] = useState<SessionUser | null>(store.user);
   const [endReason, setEndReason] = useState<EndReason | null>(null);
   const [reconnects, setReconnects] = useState(0);
-  // A stored session whose access token has expired is refreshed before the first render.
-  const [ready, setReady] = useState(() => !store.needsRefresh());
+  // Before the first render: the library's currency, and a stored session whose access token has expired
+  // is refreshed (so nothing signed-out flashes by).
+  const [ready, setReady] = useState(false);
 
   useEffect(() => {
-    if (ready) return;
     let cancelled = false;
-    store
-      .refresh()
-      .catch(() => undefined)
-      .finally(() => {
-        if (!cancelled) setReady(true);
-      });
+    const session = store.needsRefresh() ? store.refresh().catch(() => undefined) : Promise.resolve();
+    void Promise.all([session, loadCurrency()]).finally(() => {
+      if (!cancelled) setReady(true);
+    });
     return () => {
       cancelled = true;
     };
-  }, [ready, store]);
+  }, [store]);
 
   useEffect(
     () =>

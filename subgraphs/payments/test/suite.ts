@@ -141,6 +141,18 @@ export function describePaymentsSubgraph(
       });
     });
 
+    describe('Query.currency', () => {
+      it('tells anyone, signed in or not, the configured currency without reading the database', async () => {
+        const before = statements();
+        for (const headers of [{}, as(alice), staff()]) {
+          const res = await query<{ currency: string }>('{ currency }', {}, headers);
+          expect(res.errors).toBeUndefined();
+          expect(res.data?.currency).toBe('EUR');
+        }
+        expect(statements() - before).toBe(0);
+      });
+    });
+
     describe('User.fines, User.balanceCents, User.payments', () => {
       it('refuses an anonymous caller with UNAUTHENTICATED', async () => {
         const res = await users([alice], {});

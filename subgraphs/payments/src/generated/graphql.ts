@@ -238,6 +238,11 @@ export type PaymentMethod =
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * The ISO 4217 code of the currency every amount of money in this graph is in (fines, balances, payments,
+   * loan policies), e.g. "EUR" — set by the library (SHELFWISE_CURRENCY). Amounts are whole minor units (cents).
+   */
+  currency: Scalars['String']['output'];
   /** The waiver audit trail, newest first (librarian); only one patron's waivers when `userId` is given. */
   fineWaivers: FineWaiverConnection;
   /** Internal (loans): a patron's balance, to refuse borrowing above the policy's limit. */
@@ -548,6 +553,7 @@ export type PaymentResolvers<ContextType = Context, ParentType extends Resolvers
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   fineWaivers?: Resolver<ResolversTypes['FineWaiverConnection'], ParentType, ContextType, Partial<QueryFineWaiversArgs>>;
   patronStanding?: Resolver<ResolversTypes['PatronStanding'], ParentType, ContextType, RequireFields<QueryPatronStandingArgs, 'userId'>>;
 }>;

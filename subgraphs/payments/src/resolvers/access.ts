@@ -4,6 +4,8 @@ import type { FineModel, FineWaiverModel, PaymentModel, UserModel } from '../map
 /** Who may see each field of this subgraph; the kit enforces it on every path (see kit/src/access.ts). */
 export const access: AccessRules = {
   Query: {
+    // Which currency amounts are in is no secret: the catalogue app shows prices before anyone signs in.
+    currency: allow.public,
     // Internal (@inaccessible): loans asks for a patron's balance before lending.
     patronStanding: allow.service,
     fineWaivers: allow.librarian,
