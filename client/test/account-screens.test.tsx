@@ -13,6 +13,7 @@ import { filter, fromValue, makeSubject, mergeMap, pipe, type Source } from 'won
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { cacheOptions } from '../src/cache';
 import { Bell } from '../src/components/Bell';
+import { formatCents } from '../src/components/ui';
 import { LiveNotifications, TOAST_MS } from '../src/components/LiveNotifications';
 import { Fines, paymentAttemptFor } from '../src/pages/account/Fines';
 
@@ -128,18 +129,18 @@ describe('Fines: paying', () => {
 
   it('a retried click reuses the key; the next payment gets a new one', async () => {
     const keys = setup([offline, success('p1', ['f1'], 300), success('p2', ['f2'], 500)]);
-    await screen.findByText('Balance: $8.00');
+    await screen.findByText(`Balance: ${formatCents(800)}`);
 
     fireEvent.click(screen.getByRole('checkbox', { name: /Note f1/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Pay selected' }));
     await screen.findByText(/cannot be reached/);
     fireEvent.click(screen.getByRole('button', { name: 'Pay selected' }));
-    await screen.findByText(/Payment received: \$3\.00/);
-    expect(await screen.findByText('Balance: $5.00')).toBeTruthy();
+    await screen.findByText(`Payment received: ${formatCents(300, 'USD')}. Thank you.`);
+    expect(await screen.findByText(`Balance: ${formatCents(500)}`)).toBeTruthy();
 
     fireEvent.click(screen.getByRole('checkbox', { name: /Note f2/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Pay selected' }));
-    await screen.findByText(/Payment received: \$5\.00/);
+    await screen.findByText(`Payment received: ${formatCents(500, 'USD')}. Thank you.`);
 
     expect(keys).toHaveLength(3);
     expect(keys[1]).toBe(keys[0]);
@@ -148,14 +149,14 @@ describe('Fines: paying', () => {
 
   it('changing the chosen fines after a failed attempt makes a new key', async () => {
     const keys = setup([offline, success('p1', ['f1', 'f2'], 800)]);
-    await screen.findByText('Balance: $8.00');
+    await screen.findByText(`Balance: ${formatCents(800)}`);
 
     fireEvent.click(screen.getByRole('checkbox', { name: /Note f1/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Pay selected' }));
     await screen.findByText(/cannot be reached/);
     fireEvent.click(screen.getByRole('checkbox', { name: /Note f2/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Pay selected' }));
-    await screen.findByText(/Payment received: \$8\.00/);
+    await screen.findByText(`Payment received: ${formatCents(800, 'USD')}. Thank you.`);
 
     expect(keys).toHaveLength(2);
     expect(keys[1]).not.toBe(keys[0]);
