@@ -283,8 +283,10 @@ export const accountUpdates: UpdatesConfig = {
       if (!holdKey || !userKey) return;
       removeFromLists(cache, userKey, 'reservations', (args) => args.status === 'WAITING' || args.status === 'READY', new Set([holdKey]));
       invalidateLists(cache, userKey, 'reservations', (args) => args.status === 'CANCELLED');
-      const bookKey = cache.keyOfEntity(asRecord(hold.book) as Data | null);
-      if (bookKey) cache.invalidate(bookKey, 'holdQueueLength');
+      // The book's queue is one shorter, unless the answer already carried its new length.
+      const book = asRecord(hold.book);
+      const bookKey = cache.keyOfEntity(book as Data | null);
+      if (bookKey && typeof book?.holdQueueLength !== 'number') cache.invalidate(bookKey, 'holdQueueLength');
     },
     payFines(result, _args, cache) {
       const payment = asRecord(result.payFines);

@@ -94,8 +94,12 @@ const ReturnLoanMutation = graphql(`
       user {
         id
       }
+      # The book's numbers changed too: selecting them lets every screen showing it update without a refetch.
       book {
         id
+        availableCopies
+        totalCopies
+        holdQueueLength
       }
     }
   }
