@@ -145,7 +145,9 @@ export async function launchBrowser(): Promise<Browser> {
 /** A fresh browser profile (its own localStorage), at desktop or phone size. */
 export async function newContext(browser: Browser, options: { phone?: boolean } = {}): Promise<BrowserContext> {
   const context = await browser.newContext(
-    options.phone ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 900 } },
+    options.phone
+      ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true }
+      : { viewport: { width: 1280, height: 900 } },
   );
   context.setDefaultTimeout(20_000);
   return context;

@@ -86,10 +86,13 @@ suite('the web app in Chromium', () => {
     const patron = await open();
     await register(patron, 'Nora Reader', 'nora@example.org');
     await patron.goto(app.url);
+    await patron.getByRole('list', { name: 'Results' }).getByRole('link').first().waitFor();
+    await screenshot(patron, 'catalogue');
     await patron.getByLabel('Search the catalogue').fill('lighthose cartographr');
     const result = patron.getByRole('link', { name: TITLE });
     await result.waitFor();
-    await screenshot(patron, 'catalogue');
+    await expect(patron.getByRole('list', { name: 'Results' }).getByRole('listitem').count()).resolves.toBe(1);
+    await screenshot(patron, 'search-typo');
     await result.click();
     await patron.getByRole('heading', { name: TITLE }).waitFor();
     await patron.getByRole('button', { name: 'Borrow' }).click();
@@ -138,19 +141,27 @@ suite('the web app in Chromium', () => {
     await borrower.getByRole('button', { name: `Return ${TITLE}` }).click();
     await borrower.getByText('Returned.').waitFor();
 
-    // The holder's page was left open: the bell and a toast update live.
+    // The holder's page was left open: the bell, a toast and the book page itself update live.
     await holder.getByRole('link', { name: /Notifications, 1 unread/ }).waitFor();
     await holder.getByRole('status').getByText(/ready/i).first().waitFor();
+    await holder.getByText(/A copy waits for you on the hold shelf until/).waitFor();
     await screenshot(holder, 'hold-ready');
     await holder.goto(`${app.url}/account?tab=holds`);
     await holder.getByText(/Ready for pickup until/).waitFor();
     await screenshot(holder, 'account');
+    await holder.getByRole('link', { name: /Notifications, 1 unread/ }).click();
+    await holder.getByRole('heading', { name: 'Notifications' }).waitFor();
+    await holder.getByRole('button', { name: 'Mark all as read' }).click();
+    await holder.getByRole('link', { name: 'Notifications', exact: true }).waitFor();
+    await screenshot(holder, 'notifications');
   });
 
   it('lets a librarian check a copy out at the desk to a patron found by search', async () => {
     const added = await app.graphql<{ addBook: { id: string; copies: { barcode: string }[] } }>(
       `mutation E2eDeskBook($input: AddBookInput!) { addBook(input: $input) { id copies { barcode } } }`,
-      { input: { isbn: '9780140328721', title: 'Desk Copy Atlas', authors: ['Tom Ruiz'], genres: ['Reference'], language: 'en', copies: 2 } },
+      {
+        input: { isbn: '9780140328721', title: 'Desk Copy Atlas', authors: ['Tom Ruiz'], genres: ['Reference'], language: 'en', copies: 2 },
+      },
       librarianToken,
     );
     const barcode = added.addBook.copies[0]!.barcode;
@@ -164,7 +175,16 @@ suite('the web app in Chromium', () => {
     await page.getByLabel('Copy barcode').fill(barcode);
     await page.getByRole('button', { name: 'Check out' }).click();
     await page.getByText(/Checked out Desk Copy Atlas to Nora Reader/).waitFor();
+
+    // Checked back in at once: no hold waits, so it goes back on the shelf.
+    await page.getByLabel('Barcode to check in').fill(barcode);
+    await page.getByRole('button', { name: 'Check in' }).click();
+    await page.getByText('Checked in Desk Copy Atlas from Nora Reader.').waitFor();
+    await page.getByText('Return this copy to the shelf.').waitFor();
     await screenshot(page, 'desk');
+    await page.getByLabel('Copy barcode').fill(barcode);
+    await page.getByRole('button', { name: 'Check out' }).click();
+    await page.getByText(/Checked out Desk Copy Atlas to Nora Reader/).waitFor();
 
     const loans = await app.graphql<{ loans: { edges: { node: { copy: { barcode: string }; user: { name: string } } }[] } }>(
       `query E2eDeskLoans { loans(first: 50) { edges { node { copy { barcode } user { name } } } } }`,

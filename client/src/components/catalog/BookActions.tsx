@@ -129,7 +129,8 @@ export function BookActions({
         Borrowed. Due back {formatDate(outcome.dueAt)}. <Link to={MY_LOANS}>My loans</Link>
       </p>
     );
-  } else if (outcome?.kind === 'held') {
+  } else if (outcome?.kind === 'held' && !standing.ready) {
+    // Once the hold turns READY (live, through the hold notification) the pickup line below replaces this.
     body = (
       <p className="notice" role="status" tabIndex={-1} ref={noticeRef}>
         {outcome.position == null ? 'Hold placed.' : `Hold placed. You are number ${outcome.position} in the queue.`}
