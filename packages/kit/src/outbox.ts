@@ -18,25 +18,110 @@ export async function emitDomainEvent(bus: EventBus, event: DomainEvent, logger?
 }
 
 /**
+ * Sends one event of an outbox to where it goes; throws when it could not be sent, so the relay keeps the
+ * row for a later pass. The default for domain events is {@link emitDomainEvent}.
+ */
+export type OutboxEmit<E> = (bus: EventBus, event: E, logger?: Logger) => Promise<void>;
+
+/**
  * One batch of an outbox: locks up to `limit` unpublished rows (`FOR UPDATE SKIP LOCKED`, so two
  * instances never take the same row), calls `publish` for each, oldest first, marks them published and
  * commits; returns how many it sent. When `publish` throws nothing is marked and the rows stay for a later
  * pass (consumers deduplicate by event id, so sending one again is harmless).
  */
-export type OutboxBatch = (limit: number, publish: (event: DomainEvent) => Promise<void>) => Promise<number>;
+export type OutboxBatch<E = DomainEvent> = (limit: number, publish: (event: E) => Promise<void>) => Promise<number>;
 
 /** How many events one relay transaction carries, unless told otherwise. */
 export const OUTBOX_BATCH = 100;
 
+/**
+ * Where a relay sends events: domain events default to {@link emitDomainEvent}; any other event type
+ * must say how it is sent (`emit`).
+ */
+export type OutboxRelayOptions<E> = {
+  bus: EventBus;
+  batch: OutboxBatch<E>;
+  limit?: number;
+  logger?: Logger;
+} & ([E] extends [DomainEvent] ? { emit?: OutboxEmit<E> } : { emit: OutboxEmit<E> });
+
 /** Relays an outbox until it is empty (batch after batch); returns how many events went out. */
-export async function relayOutbox(options: { bus: EventBus; batch: OutboxBatch; limit?: number; logger?: Logger }): Promise<number> {
+export async function relayOutbox<E = DomainEvent>(options: OutboxRelayOptions<E>): Promise<number> {
   const limit = Math.max(1, options.limit ?? OUTBOX_BATCH);
+  // Only a DomainEvent outbox may leave `emit` out (the options type says so).
+  const emit = options.emit ?? (emitDomainEvent as unknown as OutboxEmit<E>);
   let sent = 0;
   for (;;) {
-    const n = await options.batch(limit, (event) => emitDomainEvent(options.bus, event, options.logger));
+    const n = await options.batch(limit, (event) => emit(options.bus, event, options.logger));
     sent += n;
     if (n < limit) return sent;
   }
+}
+
+/**
+ * A statement runner of a subgraph's Prisma client: the interactive transaction an outbox batch runs in
+ * (`Prisma.TransactionClient` fits).
+ */
+export interface OutboxSql {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
+}
+
+/**
+ * An outbox table as the relay reads it. The table has a unique `"id"` (any type) and a nullable
+ * `"publishedAt"` (Prisma's `DateTime?`, a timestamp without time zone holding UTC); whole rows are read,
+ * so `Row` is the table's Prisma model (raw reads give the same JavaScript types: Date, parsed JSON,
+ * strings for uuid, bigint for BigInt).
+ */
+export interface OutboxTable<Row extends { id: unknown }, E> {
+  /** The table's name, as Prisma names it (`"FineEvent"`); quoted as an identifier. */
+  table: string;
+  /** The order rows go out in, oldest first; default `occurredAt`, `id`. Back it with an index on `publishedAt` first. */
+  orderBy?: readonly string[];
+  /** The message sent for a row. */
+  toEvent(row: Row): E;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function quoted(identifier: string): string {
+  // Names come from code, never from input; the check keeps a typo from becoming broken SQL.
+  if (!IDENTIFIER.test(identifier)) throw new Error(`"${identifier}" is not a plain SQL identifier (outbox table or column).`);
+  return `"${identifier}"`;
+}
+
+/**
+ * The {@link OutboxBatch} every outbox table shares, in one transaction (`transaction`, e.g.
+ * `(work) => prisma.$transaction(work, { timeout: 30_000 })`): one statement locks up to `limit`
+ * unpublished rows in `orderBy` order `FOR UPDATE SKIP LOCKED` (two instances never take the same row)
+ * and sets their `publishedAt` to `publishedAt`; then each row is sent with `publish`, in that order, and
+ * the transaction commits. When a `publish` throws, the transaction rolls back: no row stays marked and
+ * the rows go out on a later pass.
+ */
+export async function publishOutboxBatch<Row extends { id: unknown }, E>(
+  transaction: <T>(work: (tx: OutboxSql) => Promise<T>) => Promise<T>,
+  outbox: OutboxTable<Row, E>,
+  limit: number,
+  publish: (event: E) => Promise<void>,
+  publishedAt: Date,
+): Promise<number> {
+  const table = quoted(outbox.table);
+  const order = (outbox.orderBy ?? ['occurredAt', 'id']).map(quoted).join(', ');
+  return transaction(async (tx) => {
+    // Marking first is safe: the mark commits only after every publish of the batch succeeded.
+    const rows = await tx.$queryRawUnsafe<Row[]>(
+      `WITH picked AS (
+         SELECT "id" FROM ${table} WHERE "publishedAt" IS NULL ORDER BY ${order} LIMIT $1 FOR UPDATE SKIP LOCKED
+       ), marked AS (
+         UPDATE ${table} AS t SET "publishedAt" = ($2::timestamptz AT TIME ZONE 'UTC') FROM picked WHERE t."id" = picked."id" RETURNING t.*
+       )
+       SELECT * FROM marked ORDER BY ${order}`,
+      limit,
+      publishedAt.toISOString(),
+    );
+    for (const row of rows) await publish(outbox.toEvent(row));
+    return rows.length;
+  });
 }
 
 /**
@@ -46,15 +131,13 @@ export async function relayOutbox(options: { bus: EventBus; batch: OutboxBatch; 
  * during a run joins it, then runs once more, so a commit made during a run is never missed); `stop()`
  * waits for the run in progress.
  */
-export class OutboxRelay {
+export class OutboxRelay<E = DomainEvent> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private again: Promise<number> | undefined;
   private stopped = false;
 
-  constructor(
-    private readonly options: { name: string; bus: EventBus; batch: OutboxBatch; logger: Logger; intervalMs: number; limit?: number },
-  ) {}
+  constructor(private readonly options: OutboxRelayOptions<E> & { name: string; logger: Logger; intervalMs: number }) {}
 
   /** Starts the interval (0: none). A service usually awaits one `runNow()` first (what an earlier instance left). */
   start(): void {

@@ -1,3 +1,4 @@
+import { PGlite, type Transaction } from '@electric-sql/pglite';
 import {
   createLogger,
   DOMAIN_EVENTS_CHANNEL,
@@ -5,10 +6,13 @@ import {
   emitDomainEvent,
   InMemoryBus,
   OutboxRelay,
+  publishOutboxBatch,
   relayOutbox,
   type DomainEvent,
   type EventBus,
   type OutboxBatch,
+  type OutboxSql,
+  type OutboxTable,
 } from '@shelfwise/kit';
 import { eventually } from '@shelfwise/testkit';
 
@@ -103,5 +107,94 @@ describe('outbox relay helpers', () => {
     await relay.stop();
     expect(await relay.runNow()).toBe(0);
     await eventually(() => seen.stream.length === 4, 5000, 'four events in the stream');
+  });
+});
+
+/** The raw SQL a Prisma transaction offers, over PGlite (the kit has no generated client of its own). */
+function sqlOf(db: PGlite | Transaction): OutboxSql {
+  return {
+    $queryRawUnsafe: async <T>(query: string, ...values: unknown[]) => (await db.query(query, values)).rows as T,
+    $executeRawUnsafe: async (query: string, ...values: unknown[]) => (await db.query(query, values)).affectedRows ?? 0,
+  };
+}
+
+interface TestRow {
+  id: string;
+  occurredAt: Date;
+  payload: { n: number };
+  publishedAt: Date | null;
+}
+
+describe('publishOutboxBatch (an outbox table on PGlite)', () => {
+  let db: PGlite;
+  const transaction = <T>(work: (tx: OutboxSql) => Promise<T>): Promise<T> => db.transaction((tx) => work(sqlOf(tx)));
+  const table: OutboxTable<TestRow, number> = { table: 'TestEvent', toEvent: (row) => row.payload.n };
+  const unpublished = async () =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "TestEvent" WHERE "publishedAt" IS NULL')).rows[0]!.n;
+
+  beforeAll(async () => {
+    db = await PGlite.create('memory://');
+    await db.exec(`CREATE TABLE "TestEvent" ("id" TEXT PRIMARY KEY, "occurredAt" TIMESTAMP(3) NOT NULL, "payload" JSONB NOT NULL,
+      "publishedAt" TIMESTAMP(3));
+      CREATE TABLE "SerialEvent" ("id" BIGSERIAL PRIMARY KEY, "n" INT NOT NULL, "publishedAt" TIMESTAMP(3))`);
+  });
+  afterAll(() => db.close());
+  beforeEach(async () => {
+    await db.exec('DELETE FROM "TestEvent"; DELETE FROM "SerialEvent"');
+    // Inserted out of order: the batch goes by occurredAt, then id.
+    for (const n of [3, 1, 4, 2, 5]) {
+      await db.query('INSERT INTO "TestEvent" VALUES ($1, $2, $3, NULL)', [`E:${n}`, `2026-11-23T10:00:0${n}.000Z`, JSON.stringify({ n })]);
+    }
+  });
+
+  it('sends up to `limit` rows oldest first and marks exactly those, at the time given', async () => {
+    const sent: number[] = [];
+    const at = new Date('2026-11-24T12:00:00.000Z');
+    expect(await publishOutboxBatch(transaction, table, 3, async (n) => void sent.push(n), at)).toBe(3);
+    expect(sent).toEqual([1, 2, 3]);
+    const rows = (await db.query<TestRow>('SELECT * FROM "TestEvent" ORDER BY "id"')).rows;
+    expect(rows.map((r) => [r.id, r.publishedAt?.toISOString() ?? null])).toEqual([
+      ['E:1', at.toISOString()],
+      ['E:2', at.toISOString()],
+      ['E:3', at.toISOString()],
+      ['E:4', null],
+      ['E:5', null],
+    ]);
+    // relayOutbox runs batches until one comes back short; the emit decides where an event goes.
+    const emitted: number[] = [];
+    const bus = new InMemoryBus();
+    const batch: OutboxBatch<number> = (limit, publish) => publishOutboxBatch(transaction, table, limit, publish, at);
+    expect(await relayOutbox<number>({ bus, batch, limit: 1, emit: async (_bus, n) => void emitted.push(n) })).toBe(2);
+    expect(emitted).toEqual([4, 5]);
+    expect(await unpublished()).toBe(0);
+    expect(await publishOutboxBatch(transaction, table, 10, () => Promise.reject(new Error('never called')), at)).toBe(0);
+    await bus.dispose();
+  });
+
+  it('marks nothing when a send fails: the whole batch goes out again on a later pass', async () => {
+    const sent: number[] = [];
+    const failOn3 = async (n: number) => {
+      if (n === 3) throw new Error('bus down');
+      sent.push(n);
+    };
+    await expect(publishOutboxBatch(transaction, table, 10, failOn3, new Date())).rejects.toThrow('bus down');
+    expect(sent).toEqual([1, 2]);
+    expect(await unpublished()).toBe(5);
+    sent.length = 0;
+    expect(await publishOutboxBatch(transaction, table, 10, async (n) => void sent.push(n), new Date())).toBe(5);
+    expect(sent).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('takes another order and any id type (a BIGSERIAL in insertion order), and refuses a name that is not an identifier', async () => {
+    for (const n of [10, 20, 30]) await db.query('INSERT INTO "SerialEvent" ("n") VALUES ($1)', [n]);
+    const serial: OutboxTable<{ id: bigint; n: number }, number> = { table: 'SerialEvent', orderBy: ['id'], toEvent: (row) => row.n };
+    const sent: number[] = [];
+    expect(await publishOutboxBatch(transaction, serial, 10, async (n) => void sent.push(n), new Date())).toBe(3);
+    expect(sent).toEqual([10, 20, 30]);
+    const bad = { ...table, table: 'TestEvent"; DROP TABLE "TestEvent' };
+    await expect(publishOutboxBatch(transaction, bad, 10, () => Promise.resolve(), new Date())).rejects.toThrow(
+      /not a plain SQL identifier/,
+    );
+    expect(await unpublished()).toBe(5);
   });
 });
