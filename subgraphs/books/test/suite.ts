@@ -28,7 +28,8 @@ export function describeBooksSubgraph(
     const bus = new InMemoryBus();
 
     beforeAll(async () => {
-      books = await start({ ...options(), bus });
+      // No relay timer: a pass in the middle of a measured query would add to its statement count.
+      books = await start({ ...options(), bus, relayIntervalMs: 0 });
       const created = [];
       for (const [i, name] of ['Dune', 'Emma', 'Beloved'].entries()) {
         created.push(

@@ -12,7 +12,8 @@ export interface BookCounts {
 
 export type { BookFacets, BookPage, BookSearchInput, BookSortKey, FacetCount } from './BookSearch.js';
 
-const COUNTED_STATUSES = ['AVAILABLE', 'ON_LOAN', 'ON_HOLD_SHELF', 'LOST'] as const;
+/** The statuses `totalCopies` counts (all but WITHDRAWN); `availableCopies` counts AVAILABLE. */
+export const COUNTED_STATUSES = ['AVAILABLE', 'ON_LOAN', 'ON_HOLD_SHELF', 'LOST'] as const;
 
 /**
  * The only code that touches the books database. Loaders are per request (created in the context), so

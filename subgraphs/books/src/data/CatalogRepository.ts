@@ -1,5 +1,5 @@
 import { conflict, notFound, type Clock } from '@shelfwise/kit';
-import type { AvailabilityPublisher } from '../availability.js';
+import type { AvailabilityEvents } from '../availability.js';
 import type { BookChanges, NewBook } from '../bookInput.js';
 import type { CopyStatus } from '../generated/prisma/client.js';
 import type { BookModel, CopyModel } from '../mappers.js';
@@ -9,13 +9,13 @@ import { isUniqueViolation, requireUuid, TX_OPTIONS, type Tx } from './common.js
 
 /**
  * The librarian's catalogue commands: add, edit and remove books, add copies, withdraw a copy or record it
- * lost. Each runs in one transaction (a refused command changes nothing) and announces the book's fresh
- * availability after it commits.
+ * lost. Each runs in one transaction (a refused command changes nothing) that also writes the book's
+ * availability event to the outbox when its copies changed; the event is relayed after the commit.
  */
 export class CatalogRepository {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly availability: AvailabilityPublisher,
+    private readonly availability: AvailabilityEvents,
     private readonly clock: Clock,
   ) {}
 
@@ -29,6 +29,7 @@ export class CatalogRepository {
       created = await this.prisma.$transaction(async (tx) => {
         const row = await tx.book.create({ data: { ...fields, ...authorColumns(fields.authors) } });
         if (copies > 0) await tx.copy.createMany({ data: await newCopies(tx, row, copies) });
+        await this.availability.record(tx, [row.id]);
         return row;
       }, TX_OPTIONS);
     } catch (err) {
@@ -39,7 +40,7 @@ export class CatalogRepository {
       }
       throw err;
     }
-    await this.availability.bookChanged(created.id);
+    await this.availability.afterCommit();
     return created;
   }
 
@@ -64,9 +65,10 @@ export class CatalogRepository {
       await lockBook(tx, bookId);
       const row = await this.liveBook(tx, bookId, 'given copies');
       await tx.copy.createMany({ data: await newCopies(tx, row, count) });
+      await this.availability.record(tx, [bookId]);
       return row;
     }, TX_OPTIONS);
-    await this.availability.bookChanged(book.id);
+    await this.availability.afterCommit();
     return book;
   }
 
@@ -96,9 +98,10 @@ export class CatalogRepository {
       }
       await tx.copy.updateMany({ where: { bookId, status: { not: 'WITHDRAWN' } }, data: { status: 'WITHDRAWN' } });
       await tx.book.update({ where: { id: bookId }, data: { withdrawnAt: this.clock.now() } });
+      await this.availability.record(tx, [bookId]);
       return true;
     }, TX_OPTIONS);
-    if (changed) await this.availability.bookChanged(bookId);
+    if (changed) await this.availability.afterCommit();
     return true;
   }
 
@@ -149,7 +152,8 @@ export class CatalogRepository {
   /**
    * Moves a copy to `to` with one conditional UPDATE (only from the `from` states), so it cannot race an
    * allocation: whichever commits first wins and the other sees the new status. A copy already in `to`
-   * is returned unchanged; any other state is a CONFLICT with `refusal`'s message.
+   * is returned unchanged; any other state is a CONFLICT with `refusal`'s message (and the transaction,
+   * with the outbox row of a move, commits only when the copy moved).
    */
   private async transition(
     id: string,
@@ -160,14 +164,18 @@ export class CatalogRepository {
     const copyId = requireUuid(id, 'copy', 'copyId');
     // Leaving ON_LOAN clears the loan pointer (it is set exactly while ON_LOAN); the loan's allocation row
     // keeps the link, so a check-in for that loan still finds the copy.
-    const { count } = await this.prisma.copy.updateMany({
-      where: { id: copyId, status: { in: from } },
-      data: { status: to, loanId: null },
-    });
-    const copy = await this.prisma.copy.findUnique({ where: { id: copyId } });
-    if (!copy) throw notFound(`There is no copy with id ${copyId}.`, { copyId });
-    if (count === 0 && copy.status !== to) throw conflict(refusal(copy), { copyId, status: copy.status });
-    if (count > 0) await this.availability.bookChanged(copy.bookId);
+    const { copy, moved } = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.copy.updateMany({
+        where: { id: copyId, status: { in: from } },
+        data: { status: to, loanId: null },
+      });
+      const row = await tx.copy.findUnique({ where: { id: copyId } });
+      if (!row) throw notFound(`There is no copy with id ${copyId}.`, { copyId });
+      if (count === 0 && row.status !== to) throw conflict(refusal(row), { copyId, status: row.status });
+      if (count > 0) await this.availability.record(tx, [row.bookId]);
+      return { copy: row, moved: count > 0 };
+    }, TX_OPTIONS);
+    if (moved) await this.availability.afterCommit();
     return copy;
   }
 

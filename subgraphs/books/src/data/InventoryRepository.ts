@@ -1,5 +1,5 @@
 import { appError, badInput, conflict, ErrorCode, notFound, type Clock, type Logger } from '@shelfwise/kit';
-import type { AvailabilityPublisher } from '../availability.js';
+import type { AvailabilityEvents } from '../availability.js';
 import { Prisma, type CopyAllocation } from '../generated/prisma/client.js';
 import type { BookModel, CopyModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
@@ -43,7 +43,7 @@ const RACE_RETRIES = 3;
 export class InventoryRepository {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly availability: AvailabilityPublisher,
+    private readonly availability: AvailabilityEvents,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
@@ -264,18 +264,21 @@ export class InventoryRepository {
   }
 
   /**
-   * Runs `work` in a transaction holding the advisory lock of `key` (identical requests queue here), then
-   * publishes the availability of the book it changed. Retried when a unique index refused a row: a
-   * concurrent request won a race the locks do not cover, and the retry sees what it committed.
+   * Runs `work` in a transaction holding the advisory lock of `key`; when it changed a book's copies, the
+   * book's availability event is written to the outbox in the same transaction and relayed after the
+   * commit. Retried when a unique index refused a row: a concurrent request won a race the locks do not
+   * cover, and the retry sees what it committed.
    */
   private async keyed<T>(key: string, work: (tx: Tx) => Promise<Outcome<T>>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         const outcome = await this.prisma.$transaction(async (tx) => {
           await tx.$queryRaw`SELECT 1 AS "locked" FROM pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
-          return work(tx);
+          const done = await work(tx);
+          if (done.changedBookId) await this.availability.record(tx, [done.changedBookId]);
+          return done;
         }, TX_OPTIONS);
-        if (outcome.changedBookId) await this.availability.bookChanged(outcome.changedBookId);
+        if (outcome.changedBookId) await this.availability.afterCommit();
         return outcome.result;
       } catch (err) {
         if (attempt < RACE_RETRIES && isUniqueViolation(err)) continue;

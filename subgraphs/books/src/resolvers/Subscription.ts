@@ -6,7 +6,7 @@ const NOT_HERE =
 
 /**
  * `bookAvailabilityChanged` is declared here (books owns the data) but served by the router: it listens
- * on the bus (BOOK_AVAILABILITY_CHANNEL, published by AvailabilityPublisher), answers the counts from each
+ * on the bus (BOOK_AVAILABILITY_CHANNEL, relayed from the outbox, availability.ts), answers the counts from each
  * event and fetches `book` through `Query.book`. Executing it against the subgraph is refused clearly.
  */
 export const Subscription: SubscriptionResolvers = {
