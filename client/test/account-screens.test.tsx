@@ -207,24 +207,24 @@ describe('live notifications', () => {
 
   it('an arrival raises the bell and shows a toast linking to the holds tab', async () => {
     const notify = setup();
-    await screen.findByRole('link', { name: 'Notifications, 2 unread' });
+    await screen.findByRole('link', { name: 'Notifications 2 unread' });
 
     await notify(notification('n1'));
 
-    expect(await screen.findByRole('link', { name: 'Notifications, 3 unread' })).toBeTruthy();
+    expect(await screen.findByRole('link', { name: 'Notifications 3 unread' })).toBeTruthy();
     const status = screen.getByRole('status');
     expect(status.textContent).toContain('Your hold n1 is ready');
     expect(screen.getByRole('link', { name: 'Open' }).getAttribute('href')).toBe('/account?tab=holds');
 
     // Opening it is reading it: the toast goes and the count comes down.
     fireEvent.click(screen.getByRole('link', { name: 'Open' }));
-    await waitFor(() => expect(screen.getByRole('link', { name: 'Notifications, 2 unread' })).toBeTruthy());
+    await waitFor(() => expect(screen.getByRole('link', { name: 'Notifications 2 unread' })).toBeTruthy());
     expect(status.textContent).toBe('');
   });
 
   it('a toast leaves by itself, but not while the pointer is on it', async () => {
     const notify = setup();
-    await screen.findByRole('link', { name: 'Notifications, 2 unread' });
+    await screen.findByRole('link', { name: 'Notifications 2 unread' });
     jest.useFakeTimers();
 
     await notify(notification('n1', 'FINE_ASSESSED'));
@@ -239,6 +239,6 @@ describe('live notifications', () => {
     act(() => jest.advanceTimersByTime(TOAST_MS));
     expect(screen.queryByText(/Your hold n1 is ready/)).toBeNull();
     // Dismissing is not reading: the bell still counts it.
-    expect(screen.getByRole('link', { name: 'Notifications, 3 unread' })).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Notifications 3 unread' })).toBeTruthy();
   });
 });

@@ -6,7 +6,16 @@
  * docs/screenshots/.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN, browserUnavailable, launchBrowser, newContext, screenshot, startApp, type RunningApp } from './harness.js';
+import {
+  accessibilityViolations,
+  ADMIN,
+  browserUnavailable,
+  launchBrowser,
+  newContext,
+  screenshot,
+  startApp,
+  type RunningApp,
+} from './harness.js';
 
 const REQUIRED = process.env.CI === 'true' || process.env.SHELFWISE_REQUIRE_SERVICES === '1';
 const unavailable = browserUnavailable();
@@ -88,16 +97,19 @@ suite('the web app in Chromium', () => {
     await patron.goto(app.url);
     await patron.getByRole('list', { name: 'Results' }).getByRole('link').first().waitFor();
     await screenshot(patron, 'catalogue');
+    expect(await accessibilityViolations(patron)).toEqual([]);
     await patron.getByLabel('Search the catalogue').fill('lighthose cartographr');
     const result = patron.getByRole('link', { name: TITLE });
     await result.waitFor();
     await expect(patron.getByRole('list', { name: 'Results' }).getByRole('listitem').count()).resolves.toBe(1);
     await screenshot(patron, 'search-typo');
+    expect(await accessibilityViolations(patron)).toEqual([]);
     await result.click();
     await patron.getByRole('heading', { name: TITLE }).waitFor();
     await patron.getByRole('button', { name: 'Borrow' }).click();
     await patron.getByText(/Borrowed\. Due back/).waitFor();
     await screenshot(patron, 'book');
+    expect(await accessibilityViolations(patron)).toEqual([]);
 
     // The watching browser was never reloaded: the subscription moved the count.
     await watcher.getByText('0 of 1 on the shelf').first().waitFor();
@@ -142,18 +154,21 @@ suite('the web app in Chromium', () => {
     await borrower.getByText('Returned.').waitFor();
 
     // The holder's page was left open: the bell, a toast and the book page itself update live.
-    await holder.getByRole('link', { name: /Notifications, 1 unread/ }).waitFor();
+    await holder.getByRole('link', { name: /^Notifications 1 unread$/ }).waitFor();
     await holder.getByRole('status').getByText(/ready/i).first().waitFor();
     await holder.getByText(/A copy waits for you on the hold shelf until/).waitFor();
     await screenshot(holder, 'hold-ready');
+    expect(await accessibilityViolations(holder)).toEqual([]);
     await holder.goto(`${app.url}/account?tab=holds`);
     await holder.getByText(/Ready for pickup until/).waitFor();
     await screenshot(holder, 'account');
-    await holder.getByRole('link', { name: /Notifications, 1 unread/ }).click();
+    expect(await accessibilityViolations(holder)).toEqual([]);
+    await holder.getByRole('link', { name: /^Notifications 1 unread$/ }).click();
     await holder.getByRole('heading', { name: 'Notifications' }).waitFor();
     await holder.getByRole('button', { name: 'Mark all as read' }).click();
     await holder.getByRole('link', { name: 'Notifications', exact: true }).waitFor();
     await screenshot(holder, 'notifications');
+    expect(await accessibilityViolations(holder)).toEqual([]);
   });
 
   it('lets a librarian check a copy out at the desk to a patron found by search', async () => {
@@ -182,6 +197,7 @@ suite('the web app in Chromium', () => {
     await page.getByText('Checked in Desk Copy Atlas from Nora Reader.').waitFor();
     await page.getByText('Return this copy to the shelf.').waitFor();
     await screenshot(page, 'desk');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByLabel('Copy barcode').fill(barcode);
     await page.getByRole('button', { name: 'Check out' }).click();
     await page.getByText(/Checked out Desk Copy Atlas to Nora Reader/).waitFor();
@@ -201,6 +217,7 @@ suite('the web app in Chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'catalogue-phone');
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it('shows an admin the loan policies', async () => {
