@@ -1,6 +1,21 @@
-import type { DomainEvent } from '@shelfwise/kit';
-import { Prisma } from '../generated/prisma/client.js';
+import { publishOutboxBatch, type DomainEvent, type OutboxTable } from '@shelfwise/kit';
+import { Prisma, type LoanEvent } from '../generated/prisma/client.js';
 import type { PrismaClient } from './client.js';
+
+/** The LoanEvent rows as the relay sends them. */
+const LOAN_OUTBOX: OutboxTable<LoanEvent, DomainEvent> = {
+  table: 'LoanEvent',
+  toEvent: (row) => ({
+    id: row.id,
+    type: row.type as DomainEvent['type'],
+    userId: row.userId,
+    occurredAt: row.occurredAt.toISOString(),
+    source: 'loans',
+    bookId: row.bookId,
+    loanId: row.loanId,
+    data: row.data as DomainEvent['data'],
+  }),
+};
 
 /**
  * The outbox of the events this service emits (table LoanEvent). An event is recorded first, then
@@ -38,37 +53,18 @@ export class EventRepository {
   }
 
   /**
-   * Publishes up to `limit` unpublished events, oldest first, and marks them published, all inside one
-   * transaction holding their row locks: a second instance skips them. If publishing fails the
-   * transaction rolls back and the rows go out on a later scan (consumers deduplicate by event id).
+   * Publishes up to `limit` unpublished events, oldest first, and marks them published at `now`, all inside
+   * one transaction holding their row locks (kit publishOutboxBatch): a second instance skips them. If
+   * publishing fails the transaction rolls back and the rows go out on a later scan (consumers deduplicate
+   * by event id).
    */
   async publishPending(limit: number, publish: (event: DomainEvent) => Promise<void>, now: Date): Promise<number> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        const locked = await tx.$queryRaw<{ id: string }[]>`
-          SELECT "id" FROM "LoanEvent" WHERE "publishedAt" IS NULL
-          ORDER BY "occurredAt", "id" LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-        if (locked.length === 0) return 0;
-        const rows = await tx.loanEvent.findMany({
-          where: { id: { in: locked.map((r) => r.id) } },
-          orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
-        });
-        for (const row of rows) {
-          await publish({
-            id: row.id,
-            type: row.type as DomainEvent['type'],
-            userId: row.userId,
-            occurredAt: row.occurredAt.toISOString(),
-            source: 'loans',
-            bookId: row.bookId,
-            loanId: row.loanId,
-            data: row.data as DomainEvent['data'],
-          });
-        }
-        await tx.loanEvent.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { publishedAt: now } });
-        return rows.length;
-      },
-      { maxWait: 15_000, timeout: 30_000 },
+    return publishOutboxBatch(
+      (work) => this.prisma.$transaction(work, { maxWait: 15_000, timeout: 30_000 }),
+      LOAN_OUTBOX,
+      limit,
+      publish,
+      now,
     );
   }
 }

@@ -10,11 +10,13 @@ import {
   isTimeIdKey,
   isUuid,
   notFound,
+  type OutboxTable,
   pageSize,
+  publishOutboxBatch,
   type TimeIdKey,
   toConnection,
 } from '@shelfwise/kit';
-import { Prisma, type FineReason, type FineStatus } from '../generated/prisma/client.js';
+import { Prisma, type FineEvent, type FineReason, type FineStatus } from '../generated/prisma/client.js';
 import type { FineModel, FineWaiverModel } from '../mappers.js';
 import { checkFineAmount, cleanNote, MAX_DAYS_OVERDUE, type MoneyConfig } from '../money.js';
 import type { PrismaClient } from './client.js';
@@ -53,6 +55,22 @@ export interface WaiverQuery {
 
 /** Newest first; the id breaks ties so the order is stable. */
 const NEWEST_FIRST = [{ createdAt: 'desc' as const }, { id: 'desc' as const }];
+
+/** The FineEvent rows (FINE_ASSESSED) as the relay sends them. */
+const FINE_OUTBOX: OutboxTable<FineEvent, DomainEvent> = {
+  table: 'FineEvent',
+  toEvent: (row) => ({
+    id: row.id,
+    type: 'FINE_ASSESSED',
+    userId: row.userId,
+    occurredAt: row.occurredAt.toISOString(),
+    source: 'payments',
+    fineId: row.fineId,
+    loanId: row.loanId,
+    bookId: row.bookId,
+    data: row.data as DomainEvent['data'],
+  }),
+};
 
 /**
  * Fines: the only code that reads or writes them. Loaders are per request (created in the context), so
@@ -243,37 +261,17 @@ export class FineRepository {
 
   /**
    * Publishes up to `limit` unpublished events, oldest first, and marks them published, in one transaction
-   * holding their row locks (`FOR UPDATE SKIP LOCKED`): two instances never publish the same row at once.
-   * When publishing fails the transaction rolls back and a later pass sends them (consumers dedupe by id).
+   * holding their row locks (kit publishOutboxBatch: `FOR UPDATE SKIP LOCKED`, so two instances never
+   * publish the same row at once). When publishing fails the transaction rolls back and a later pass sends
+   * them (consumers dedupe by id).
    */
   async publishPending(limit: number, publish: (event: DomainEvent) => Promise<void>): Promise<number> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        const locked = await tx.$queryRaw<{ id: string }[]>`
-          SELECT "id" FROM "FineEvent" WHERE "publishedAt" IS NULL
-          ORDER BY "occurredAt", "id" LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-        if (locked.length === 0) return 0;
-        const rows = await tx.fineEvent.findMany({
-          where: { id: { in: locked.map((r) => r.id) } },
-          orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
-        });
-        for (const row of rows) {
-          await publish({
-            id: row.id,
-            type: 'FINE_ASSESSED',
-            userId: row.userId,
-            occurredAt: row.occurredAt.toISOString(),
-            source: 'payments',
-            fineId: row.fineId,
-            loanId: row.loanId,
-            bookId: row.bookId,
-            data: row.data as DomainEvent['data'],
-          });
-        }
-        await tx.fineEvent.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { publishedAt: this.clock.now() } });
-        return rows.length;
-      },
-      { maxWait: 15_000, timeout: 30_000 },
+    return publishOutboxBatch(
+      (work) => this.prisma.$transaction(work, { maxWait: 15_000, timeout: 30_000 }),
+      FINE_OUTBOX,
+      limit,
+      publish,
+      this.clock.now(),
     );
   }
 

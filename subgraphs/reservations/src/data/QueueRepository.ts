@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { appError, conflict, ErrorCode, notFound, type DomainEvent } from '@shelfwise/kit';
-import { Prisma, type Handoff, type ReservationStatus } from '../generated/prisma/client.js';
+import { appError, conflict, ErrorCode, notFound, publishOutboxBatch, type DomainEvent, type OutboxTable } from '@shelfwise/kit';
+import { Prisma, type Handoff, type ReservationEvent, type ReservationStatus } from '../generated/prisma/client.js';
 import type { ReservationModel } from '../mappers.js';
 import type { PrismaClient } from './client.js';
 
@@ -283,36 +283,29 @@ export class QueueRepository {
 
   /**
    * Publishes up to `limit` unpublished events, oldest first, and marks them published, in one transaction
-   * holding their row locks (`FOR UPDATE SKIP LOCKED`): two instances never publish the same row at once.
-   * When publishing fails the transaction rolls back and a later pass sends them (consumers dedupe by id).
+   * holding their row locks (kit publishOutboxBatch: `FOR UPDATE SKIP LOCKED`, so two instances never
+   * publish the same row at once). When publishing fails the transaction rolls back and a later pass sends
+   * them (consumers dedupe by id).
    */
   async publishPending(limit: number, publish: (event: DomainEvent) => Promise<void>, now: Date): Promise<number> {
-    return this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`
-        SELECT "id" FROM "ReservationEvent" WHERE "publishedAt" IS NULL
-        ORDER BY "occurredAt", "id" LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-      if (locked.length === 0) return 0;
-      const rows = await tx.reservationEvent.findMany({
-        where: { id: { in: locked.map((r) => r.id) } },
-        orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
-      });
-      for (const row of rows) {
-        await publish({
-          id: row.id,
-          type: row.type as DomainEvent['type'],
-          userId: row.userId,
-          occurredAt: row.occurredAt.toISOString(),
-          source: 'reservations',
-          bookId: row.bookId,
-          reservationId: row.reservationId,
-          data: row.data as DomainEvent['data'],
-        });
-      }
-      await tx.reservationEvent.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { publishedAt: now } });
-      return rows.length;
-    }, TX_OPTIONS);
+    return publishOutboxBatch((work) => this.prisma.$transaction(work, TX_OPTIONS), RESERVATION_OUTBOX, limit, publish, now);
   }
 }
+
+/** The ReservationEvent rows as the relay sends them. */
+const RESERVATION_OUTBOX: OutboxTable<ReservationEvent, DomainEvent> = {
+  table: 'ReservationEvent',
+  toEvent: (row) => ({
+    id: row.id,
+    type: row.type as DomainEvent['type'],
+    userId: row.userId,
+    occurredAt: row.occurredAt.toISOString(),
+    source: 'reservations',
+    bookId: row.bookId,
+    reservationId: row.reservationId,
+    data: row.data as DomainEvent['data'],
+  }),
+};
 
 /** Takes the transaction-scoped advisory lock of `key` (released at commit or rollback). */
 async function lock(tx: Tx, key: string): Promise<void> {
