@@ -125,6 +125,20 @@ suite('the web app in Chromium', () => {
     await page.getByRole('heading', { name: 'My account' }).waitFor();
     await expect(page.getByRole('link', { name: 'Sign in' }).count()).resolves.toBe(0);
 
+    // An access token that has run out is renewed with the refresh token (rotated) before anything renders.
+    const before = await page.evaluate(() => JSON.parse(localStorage.getItem('shelfwise.session') ?? '{}') as { refreshToken: string });
+    await page.evaluate(() => {
+      const stored = JSON.parse(localStorage.getItem('shelfwise.session') ?? '{}') as Record<string, unknown>;
+      localStorage.setItem('shelfwise.session', JSON.stringify({ ...stored, expiresAt: new Date(0).toISOString() }));
+    });
+    await page.reload();
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    const after = await page.evaluate(
+      () => JSON.parse(localStorage.getItem('shelfwise.session') ?? '{}') as { refreshToken: string; expiresAt: string },
+    );
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(Date.parse(after.expiresAt)).toBeGreaterThan(Date.now());
+
     // The session ends on the server side (a reused refresh token ends it): the stored tokens go stale.
     await page.evaluate(() => {
       const stored = JSON.parse(localStorage.getItem('shelfwise.session') ?? '{}') as Record<string, unknown>;
