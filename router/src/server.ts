@@ -304,7 +304,15 @@ export async function startRouter(options: RouterOptions = {}): Promise<RouterHa
     resetFetchCounts: () => counter.reset(),
     subscriptionStats: () => ({
       connections: subscriptionServer.connections(),
-      ...(hub?.stats() ?? { subscribers: 0, groups: 0, busSubscriptions: 0, events: 0, gatewayExecutions: 0, framesSent: 0 }),
+      ...(hub?.stats() ?? {
+        subscribers: 0,
+        groups: 0,
+        busSubscriptions: 0,
+        events: 0,
+        gatewayExecutions: 0,
+        framesSent: 0,
+        payloadsSerialized: 0,
+      }),
     }),
     stop() {
       stopping ??= (async () => {

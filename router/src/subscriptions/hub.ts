@@ -2,14 +2,11 @@ import { ErrorCode, type EventBus, type Logger, type Viewer } from '@shelfwise/k
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { SERVICE_UNAVAILABLE_MESSAGE } from '../errors.js';
 import type { SubscriptionFieldDefinition } from './fields.js';
+import type { SubscriptionSink } from './frames.js';
 import type { SubscriptionPlan } from './plan.js';
 import { SubscriptionStream } from './stream.js';
 
-/** Where one subscription's frames go: its socket, with the subscription id already in the envelope. */
-export interface SubscriptionSink {
-  /** Sends one `next` message whose payload is `payloadJson` (a GraphQL result as JSON text). */
-  send(payloadJson: string): void;
-}
+export type { SubscriptionSink } from './frames.js';
 
 /** Runs a query through the gateway as `viewer` (the router's own operation: not charged to any rate limit). */
 export type GatewayExecute = (
@@ -37,8 +34,13 @@ export interface SubscriptionHubStats {
   events: number;
   /** Queries sent through the gateway to resolve events (one per event per group that needed one). */
   gatewayExecutions: number;
-  /** Frames written to sockets. */
+  /** Frames written to sockets (not counting sockets found closing, or closed for being too far behind). */
   framesSent: number;
+  /**
+   * GraphQL results serialized to JSON: one per event per group that sends a frame, however many
+   * sockets the frame goes to.
+   */
+  payloadsSerialized: number;
 }
 
 interface Member {
@@ -84,13 +86,14 @@ export function scopeOf(viewer: Viewer | null): string {
  * In-process fan-out of bus events to WebSocket subscriptions. One bus subscription per channel per
  * router; subscriptions with the same selection, variables and scope form a group, and each event is
  * resolved (through the gateway when the selection needs it) and serialized once per group, then the
- * same text is written to every member socket listening on the event's key.
+ * same bytes go to every member listening on the event's key, each sink only wrapping them in its own
+ * envelope (frames.ts).
  */
 export class SubscriptionHub {
   private readonly channels = new Map<string, Channel>();
   private readonly streams = new Set<SubscriptionStream>();
   private disposed = false;
-  private counters = { events: 0, gatewayExecutions: 0, framesSent: 0 };
+  private counters = { events: 0, gatewayExecutions: 0, framesSent: 0, payloadsSerialized: 0 };
 
   constructor(private readonly options: SubscriptionHubOptions) {
     for (const definition of options.definitions) {
@@ -229,20 +232,24 @@ export class SubscriptionHub {
 
   private async deliver(group: Group, event: unknown, key: string): Promise<void> {
     if (!group.byKey.get(key)?.size) return;
-    const frame = await this.render(group, event);
-    if (frame === null) return;
+    const result = await this.render(group, event);
+    if (result === null) return;
     // Read again: members may have left (or joined) while the gateway answered.
     const members = group.byKey.get(key);
     if (!members) return;
-    for (const member of members) member.sink.send(frame);
-    this.counters.framesSent += members.size;
+    // Serialized once, as bytes: each sink only frames these bytes in its own envelope.
+    const payload = Buffer.from(JSON.stringify(result));
+    this.counters.payloadsSerialized += 1;
+    let sent = 0;
+    for (const member of members) if (member.sink.send(payload)) sent += 1;
+    this.counters.framesSent += sent;
   }
 
   /**
-   * One event as this group's GraphQL result, serialized: at most one gateway query. Null when the whole
-   * value comes from the gateway and it answered null without an error (not this subscriber's to see).
+   * One event as this group's GraphQL result: at most one gateway query. Null when the whole value comes
+   * from the gateway and it answered null without an error (not this subscriber's to see).
    */
-  private async render(group: Group, event: unknown): Promise<string | null> {
+  private async render(group: Group, event: unknown): Promise<FormattedExecutionResult | null> {
     const { plan } = group;
     let data: Record<string, unknown> | null | undefined;
     let errors: GraphQLFormattedError[] = [];
@@ -268,7 +275,7 @@ export class SubscriptionHub {
       // A failed fetch of a non-null root field nulls the whole result, as in any GraphQL response.
       const result: FormattedExecutionResult = whole === null ? { data: null } : { data: { [plan.rootKey]: whole } };
       if (errors.length > 0) result.errors = errors;
-      return JSON.stringify(result);
+      return result;
     }
     const value: Record<string, unknown> = {};
     for (const entry of plan.entries) {
@@ -278,6 +285,6 @@ export class SubscriptionHub {
     }
     const result: FormattedExecutionResult = { data: { [plan.rootKey]: value } };
     if (errors.length > 0) result.errors = errors;
-    return JSON.stringify(result);
+    return result;
   }
 }

@@ -15,10 +15,12 @@ import {
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { checkOperation, measureOperation, withoutSuggestion, type OperationLimits } from '../limits.js';
 import { clientAddress, rateLimitedBody, requestRateLimit, type RateLimiter, type RateLimitSettings } from '../rateLimit.js';
 import type { SubscriptionFieldDefinition } from './fields.js';
+import { frameSink } from './frames.js';
+import { KeepAlive } from './keepAlive.js';
 import type { SubscriptionHub } from './hub.js';
 import { planSubscription } from './plan.js';
 import type { SubscriptionStream } from './stream.js';
@@ -61,6 +63,8 @@ interface Connection {
   address: string;
   /** Set at connection_init; null = anonymous. */
   viewer: Viewer | null;
+  /** The TCP stream the socket was upgraded on: subscription frames are written to it directly (frames.ts). */
+  stream: Duplex;
 }
 
 /** What onSubscribe hands graphql-ws's `subscribe`: the registered stream. */
@@ -69,7 +73,7 @@ interface SubscribeContext {
 }
 
 /** Close codes beyond graphql-ws's own. */
-export const SLOW_CONSUMER_CLOSE_CODE = 1013;
+export { SLOW_CONSUMER_CLOSE_CODE } from './frames.js';
 
 const DOCUMENT_CACHE_SIZE = 500;
 
@@ -104,8 +108,12 @@ function withCode(errors: readonly GraphQLError[], code: string, hideSuggestions
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { logger } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  // No permessage-deflate: frames are written straight to the TCP stream (frames.ts), which keeps each
+  // socket's order only while `ws` itself never holds a frame back to compress it.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
   const connections = new Map<WebSocket, Connection>();
+  // One timer pings every socket (graphql-ws's own keep-alive, a timer per socket, is off below).
+  const keepAlive = new KeepAlive(options.keepAliveMs);
   const takeToken = requestRateLimit(options.rateLimiter, options.rateLimit, logger);
   const definitions = new Map(options.definitions.map((definition) => [definition.field, definition]));
   const rules = [...specifiedRules, MaxIntrospectionDepthRule];
@@ -161,7 +169,12 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
           );
           return;
         }
-        wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          connections.set(ws, { address: clientAddress(request, options.rateLimit.trustProxy), viewer: null, stream: socket });
+          ws.once('close', () => connections.delete(ws));
+          keepAlive.add(ws);
+          wss.emit('connection', ws, request);
+        });
       },
       (err: unknown) => {
         logger.error({ err }, 'WebSocket upgrade failed');
@@ -170,11 +183,6 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     );
   };
   options.httpServer.on('upgrade', onUpgrade);
-
-  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    connections.set(socket, { address: clientAddress(request, options.rateLimit.trustProxy), viewer: null });
-    socket.once('close', () => connections.delete(socket));
-  });
 
   const graphqlWs = useServer<Record<string, unknown>>(
     {
@@ -248,20 +256,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         if (!options.hub) {
           return [codeError('Live updates are not available on this server (it has no event bus).', ErrorCode.SERVICE_UNAVAILABLE)];
         }
-        const socket = ctx.extra.socket;
-        // The envelope of this subscription's `next` messages, so a frame serialized once per group
-        // becomes this socket's message by concatenation.
-        const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-        const sink = {
-          send(payloadJson: string) {
-            if (socket.readyState !== WebSocket.OPEN) return;
-            if (socket.bufferedAmount > options.maxBufferedBytes) {
-              socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Too far behind; reconnect and refetch.');
-              return;
-            }
-            socket.send(`${prefix}${payloadJson}}`);
-          },
-        };
+        // The group's payload, serialized once, becomes this subscription's `next` frame by concatenation.
+        const sink = frameSink({ socket: ctx.extra.socket, stream: connection.stream, id, maxBufferedBytes: options.maxBufferedBytes });
         try {
           const plan = planSubscription(schema, document, operation, coerced.coerced, rawVariables, definitions, viewer);
           const stream = await options.hub.subscribe(plan, viewer, sink);
@@ -282,7 +278,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => options.formatError(error.toJSON(), error)),
     },
     wss,
-    options.keepAliveMs,
+    0,
   );
 
   // A session that ends (logout, theft detection, role change) closes its sockets within an interval.
@@ -313,6 +309,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     connections: () => connections.size,
     async dispose() {
       if (sweepTimer) clearInterval(sweepTimer);
+      keepAlive.stop();
       options.httpServer.off('upgrade', onUpgrade);
       await graphqlWs.dispose();
     },
