@@ -3,8 +3,26 @@
  * subscribers import the names from here, so a renamed channel fails the type-check, not production.
  */
 
-/** Published by books after every change to a book's copies (lent, returned, held, added, withdrawn, lost). */
+/**
+ * Published by books after every change to a book's copies (lent, returned, held, added, withdrawn, lost),
+ * and when reservations asks it to announce a book whose hold queue changed. Live, at-most-once: for the
+ * router's `bookAvailabilityChanged` subscribers. The same events also go to
+ * {@link BOOK_AVAILABILITY_STREAM}.
+ */
 export const BOOK_AVAILABILITY_CHANNEL = 'books.availability';
+
+/**
+ * The durable stream of the same availability events (a Redis Stream `<prefix>:books.availability.stream`;
+ * in process, the bus's own), appended by books' outbox relay before it publishes on
+ * {@link BOOK_AVAILABILITY_CHANNEL}. Consumers that must not miss an event while they are down or
+ * reconnecting read it through a consumer group (reservations: group {@link BOOK_AVAILABILITY_RESERVATIONS_GROUP}),
+ * at-least-once, so their handling must be idempotent. Trimmed like every stream (MAXLEN ~, the bus's
+ * `streamMaxLength`).
+ */
+export const BOOK_AVAILABILITY_STREAM = 'books.availability.stream';
+
+/** Reservations' consumer group on {@link BOOK_AVAILABILITY_STREAM} (its hold queue fills). */
+export const BOOK_AVAILABILITY_RESERVATIONS_GROUP = 'reservations';
 
 export interface BookAvailabilityEvent {
   bookId: string;

@@ -1,5 +1,6 @@
 import {
   BOOK_AVAILABILITY_CHANNEL,
+  BOOK_AVAILABILITY_STREAM,
   publishOutboxBatch,
   type BookAvailabilityEvent,
   type Clock,
@@ -45,8 +46,9 @@ const AVAILABILITY_OUTBOX: OutboxTable<BookEvent, BookAvailabilityEvent> = {
 /**
  * Books' outbox (table BookEvent). A change records its book's counts in its own transaction, so an event
  * exists exactly when the change committed, even if the process dies the next instant; the relay
- * (`OutboxRelay` in server.ts) sends the rows on {@link BOOK_AVAILABILITY_CHANNEL}, where the router pushes
- * them to `bookAvailabilityChanged` subscribers and reservations offers a free copy to its hold queue.
+ * (`OutboxRelay` in server.ts) appends the rows to {@link BOOK_AVAILABILITY_STREAM}, where reservations
+ * offers a free copy to its hold queue, and publishes them on {@link BOOK_AVAILABILITY_CHANNEL}, where the
+ * router pushes them to `bookAvailabilityChanged` subscribers.
  */
 export class AvailabilityOutbox {
   constructor(
@@ -99,12 +101,17 @@ export class AvailabilityOutbox {
 }
 
 /**
- * How the relay sends one availability event: published on {@link BOOK_AVAILABILITY_CHANNEL}, with exactly
- * the {@link BookAvailabilityEvent} shape the router and reservations read. A failure throws (naming the
- * book), so the row stays unpublished and a later pass sends it.
+ * How the relay sends one availability event, with exactly the {@link BookAvailabilityEvent} shape the
+ * router and reservations read: appended to the durable {@link BOOK_AVAILABILITY_STREAM} (reservations
+ * consumes it with a consumer group, so an event sent while it is down or reconnecting still reaches it),
+ * then published on {@link BOOK_AVAILABILITY_CHANNEL} (the router's live push). A failure of either throws
+ * (naming the book), so the row stays unpublished and a later pass sends it again: the router's push is
+ * then late rather than lost, and the stream may hold the event twice, which costs reservations one more
+ * idempotent fill.
  */
 export async function publishAvailability(bus: EventBus, event: BookAvailabilityEvent): Promise<void> {
   try {
+    await bus.append(BOOK_AVAILABILITY_STREAM, event);
     await bus.publish(BOOK_AVAILABILITY_CHANNEL, event);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

@@ -5,11 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BOOK_AVAILABILITY_CHANNEL,
+  BOOK_AVAILABILITY_STREAM,
+  CALLER_HEADER,
+  callerCredential,
   createLogger,
   InMemoryBus,
   isBookAvailabilityEvent,
   MutableSubgraphDirectory,
   RedisBus,
+  serviceCredential,
   type BookAvailabilityEvent,
   type EventBus,
 } from '@shelfwise/kit';
@@ -18,7 +22,7 @@ import { eventually, freshRedisPrefix, hasRedis, TEST_REDIS_URL } from '@shelfwi
 import { Redis } from 'ioredis';
 import { BOOK_AVAILABILITY_CHANGED } from '../src/availability.js';
 import { start, type BooksHandle, type BooksOptions } from '../src/server.js';
-import { asLibrarian, BooksClient, codeOf, nextIsbn, type BookResult } from './harness.js';
+import { asLibrarian, asPatron, BooksClient, codeOf, nextIsbn, type BookResult } from './harness.js';
 
 const redisOk = await hasRedis();
 const describeRedis = redisOk ? describe : describe.skip;
@@ -185,6 +189,64 @@ describe('books outbox: availability events written with the change (PGlite)', (
     expect(live.events).toHaveLength(5);
   });
 
+  it('appends each event to the durable stream too, before the channel, so a group that joined earlier reads them all', async () => {
+    const books = await startBooks();
+    const client = new BooksClient(books);
+    const streamed: BookAvailabilityEvent[] = [];
+    const stop = await bus.consume(BOOK_AVAILABILITY_STREAM, 'outbox-test', 'outbox-test-1', (message) => {
+      if (isBookAvailabilityEvent(message)) streamed.push(message);
+    });
+    await stop(); // the group exists and has read nothing; events below are appended while nobody reads
+    const live = await listen(bus);
+    const book = await client.addBook({ isbn: nextIsbn(75), title: 'Streamed', authors: ['Ledger'], copies: 1 });
+    expect((await client.librarian(ADD_COPIES, { id: book.id, n: 1 })).errors).toBeUndefined();
+    await eventually(() => live.events.length >= 2, 5000, 'two availability events on the channel');
+
+    const again = await bus.consume(BOOK_AVAILABILITY_STREAM, 'outbox-test', 'outbox-test-2', (message) => {
+      if (isBookAvailabilityEvent(message)) streamed.push(message);
+    });
+    await again.settled();
+    await again();
+    expect(streamed).toEqual(live.events);
+    expect(streamed.map(countsOf)).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+  });
+
+  it('announces a book on a service’s request (announceAvailability), with the counts as they are; users are refused', async () => {
+    const books = await startBooks();
+    const client = new BooksClient(books);
+    const live = await listen(bus);
+    const book = await client.addBook({ isbn: nextIsbn(76), title: 'Announced', authors: ['Ledger'], copies: 2 });
+    const loanId = randomUUID();
+    expect((await client.allocateForLoan({ loanId, userId: randomUUID(), bookId: book.id })).errors).toBeUndefined();
+    const ANNOUNCE = 'mutation ($id: ID!) { announceAvailability(bookId: $id) }';
+
+    const reservations = { [CALLER_HEADER]: serviceCredential('reservations') };
+    const res = await client.call<{ announceAvailability: boolean }>(ANNOUNCE, { id: book.id }, reservations);
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.announceAvailability).toBe(true);
+    await eventually(() => live.counts(book.id).length >= 3, 5000, 'the announcement on the channel');
+    expect(live.counts(book.id)).toEqual([
+      [2, 2], // added
+      [1, 2], // lent
+      [1, 2], // announced: nothing moved, the same counts again
+    ]);
+    expect((await rowsOf(books, book.id)).map((r) => r.type)).toEqual(Array(3).fill(BOOK_AVAILABILITY_CHANGED));
+    expect(await books.outbox.unpublishedEvents()).toBe(0);
+
+    // An unknown book: false, nothing written. A malformed id: BAD_USER_INPUT.
+    const unknown = await client.call<{ announceAvailability: boolean }>(ANNOUNCE, { id: randomUUID() }, reservations);
+    expect(unknown.data?.announceAvailability).toBe(false);
+    expect(codeOf(await client.call(ANNOUNCE, { id: 'nope' }, reservations))).toBe('BAD_USER_INPUT');
+    // People, staff included, may not call it (and the router does not expose it: @inaccessible).
+    expect(codeOf(await client.call(ANNOUNCE, { id: book.id }, asLibrarian()))).toBe('FORBIDDEN');
+    expect(codeOf(await client.call(ANNOUNCE, { id: book.id }, asPatron()))).toBe('FORBIDDEN');
+    expect(codeOf(await client.call(ANNOUNCE, { id: book.id }, { [CALLER_HEADER]: callerCredential(null) }))).toBe('FORBIDDEN');
+    expect(await books.database.prisma.bookEvent.count()).toBe(3);
+  });
+
   it('is relayed by the next instance on the same database when the first died right after its commit', async () => {
     const first = await startBooks({ relayAfterCommit: false });
     const book = await new BooksClient(first).addBook({ isbn: nextIsbn(73), title: 'Survivor', authors: ['Ledger'], copies: 1 });
@@ -250,7 +312,7 @@ describe('books outbox: availability events written with the change (PGlite)', (
     await eventually(() => settledAt(2), 10_000, 'the first offer finished');
     const arrived = live.events.find((e) => e.bookId === book.id && e.availableCopies > 0);
     expect(arrived && countsOf(arrived)).toEqual([1, 1]);
-    await bus.publish(BOOK_AVAILABILITY_CHANNEL, arrived);
+    await bus.append(BOOK_AVAILABILITY_STREAM, arrived);
     await eventually(() => settledAt(3), 10_000, 'the repeated event handled');
     expect((await handoffs()).filter((h) => h.copyId !== null).map((h) => h.toReservation)).toEqual([holdA.id]);
     expect(await status(holdA.id)).toBe('READY');

@@ -227,6 +227,25 @@ export class InventoryRepository {
   }
 
   /**
+   * Writes the book's availability event with its current counts, though its copies did not change
+   * (internal, reservations): something else the event's subscribers read changed, such as the hold
+   * queue's length after a hold was placed or cancelled, and the relay's event is what tells them. The
+   * event goes through the outbox like any other, after the changes committed before it. False when there
+   * is no such book (nothing is written).
+   */
+  async announceAvailability(rawBookId: string): Promise<boolean> {
+    const bookId = requireUuid(rawBookId, 'book', 'bookId');
+    const recorded = await this.prisma.$transaction(async (tx) => {
+      const book = await tx.book.findUnique({ where: { id: bookId }, select: { id: true } });
+      if (!book) return false;
+      await this.availability.record(tx, [bookId]);
+      return true;
+    }, TX_OPTIONS);
+    if (recorded) await this.availability.afterCommit();
+    return recorded;
+  }
+
+  /**
    * A copy coming back into circulation: onto the hold shelf for `handTo` (with a HOLD allocation keyed by
    * it), or onto the shelf. A reservation that already has (or had) a hold allocation cannot get a second
    * one; the copy then goes on the shelf and the anomaly is logged, because a returned copy must always

@@ -207,6 +207,12 @@ export type Mutation = {
    * same copy). BOOK_UNAVAILABLE when none is free for this patron or the book was removed.
    */
   allocateCopyForLoan: Copy;
+  /**
+   * Internal (reservations): publishes the book's availability event with its current counts though no copy
+   * moved, because the hold queue's length changed (a hold placed, cancelled, expired or collected), so
+   * `bookAvailabilityChanged` subscribers see the new `Book.holdQueueLength`. False when there is no such book.
+   */
+  announceAvailability: Scalars['Boolean']['output'];
   /** Internal (loans): undoes an allocation whose loan could not be recorded; the copy goes back where it was. */
   cancelLoanAllocation: Scalars['Boolean']['output'];
   /**
@@ -261,6 +267,11 @@ export type MutationAllocateCopyForHoldArgs = {
 
 export type MutationAllocateCopyForLoanArgs = {
   input: AllocateForLoanInput;
+};
+
+
+export type MutationAnnounceAvailabilityArgs = {
+  bookId: Scalars['ID']['input'];
 };
 
 
@@ -602,6 +613,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   addCopies?: Resolver<ResolversTypes['Book'], ParentType, ContextType, RequireFields<MutationAddCopiesArgs, 'bookId' | 'count'>>;
   allocateCopyForHold?: Resolver<Maybe<ResolversTypes['Copy']>, ParentType, ContextType, RequireFields<MutationAllocateCopyForHoldArgs, 'bookId' | 'reservationId'>>;
   allocateCopyForLoan?: Resolver<ResolversTypes['Copy'], ParentType, ContextType, RequireFields<MutationAllocateCopyForLoanArgs, 'input'>>;
+  announceAvailability?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAnnounceAvailabilityArgs, 'bookId'>>;
   cancelLoanAllocation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationCancelLoanAllocationArgs, 'loanId'>>;
   checkInLoanCopy?: Resolver<ResolversTypes['Copy'], ParentType, ContextType, RequireFields<MutationCheckInLoanCopyArgs, 'loanId'>>;
   markCopyLost?: Resolver<ResolversTypes['Copy'], ParentType, ContextType, RequireFields<MutationMarkCopyLostArgs, 'copyId'>>;

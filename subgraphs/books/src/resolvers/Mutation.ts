@@ -20,4 +20,5 @@ export const Mutation: MutationResolvers = {
     inventory.allocateForHold(reservationId, bookId, userId),
   releaseHoldCopy: (_parent, { reservationId, handToReservationId }, { inventory }) =>
     inventory.releaseHoldCopy(reservationId, handToReservationId),
+  announceAvailability: (_parent, { bookId }, { inventory }) => inventory.announceAvailability(bookId),
 };

@@ -25,6 +25,7 @@ export const access: AccessRules = {
     checkInLoanCopy: allow.service,
     allocateCopyForHold: allow.service,
     releaseHoldCopy: allow.service,
+    announceAvailability: allow.service,
   },
   // Availability is catalogue data (API.md: `bookAvailabilityChanged` is public).
   Subscription: { bookAvailabilityChanged: allow.public },
