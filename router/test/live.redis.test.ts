@@ -1,8 +1,8 @@
 /**
  * `notificationReceived` across a Redis restart (needs Redis at TEST_REDIS_URL), on the whole platform
  * (PGlite databases, one RedisBus): Redis drops every connection of the deployment — the router's and
- * services' pub/sub connections, the publisher, the notifications consumer's stream reader — while a
- * patron's socket is subscribed. The socket stays open, ioredis reconnects and resubscribes, a fine
+ * services' pub/sub connections, the publisher, the notifications and reservations consumers' stream
+ * readers — while a patron's socket is subscribed. The socket stays open, ioredis reconnects and resubscribes, a fine
  * assessed during the outage still reaches the inbox (outbox and stream are durable), and one assessed
  * after the reconnect reaches the socket too.
  */
@@ -93,7 +93,7 @@ describeRedis('notificationReceived across a Redis restart', () => {
     // As a Redis restart would: every connection of this deployment is dropped at once.
     const connections = await ours();
     const names = connections.map((c) => c.name.slice(prefix.length + 1)).sort();
-    expect(names).toEqual(['pub', expect.stringMatching(/^stream:notifications-/), 'sub']);
+    expect(names).toEqual(['pub', expect.stringMatching(/^stream:notifications-/), expect.stringMatching(/^stream:reservations-/), 'sub']);
     for (const { id } of connections) await admin.client('KILL', 'ID', id);
 
     // Assessed while the connections are down: committed with its event, which reaches the stream once

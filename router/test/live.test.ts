@@ -112,20 +112,29 @@ describe('bookAvailabilityChanged after real circulation', () => {
     expect((await live.borrow(bob, book.id)).errors).toBeUndefined();
     const second = (await caughtUp(watch, book.id, 2, 'Bob’s borrow'))[1];
     expect(second?.data?.bookAvailabilityChanged).toMatchObject({ availableCopies: 0, totalCopies: 2, book: { holdQueueLength: 0 } });
+    // Each hold placed is announced too (no copy moved, but the queue grew).
     expect((await live.reserve(carol, book.id)).data?.reserveBook).toMatchObject({ status: 'WAITING', position: 1 });
+    const third = (await caughtUp(watch, book.id, 3, 'Carol’s hold'))[2];
+    expect(third?.data?.bookAvailabilityChanged).toMatchObject({ availableCopies: 0, book: { holdQueueLength: 1 } });
     expect((await live.reserve(dave, book.id)).data?.reserveBook).toMatchObject({ status: 'WAITING', position: 2 });
+    const fourth = (await caughtUp(watch, book.id, 4, 'Dave’s hold'))[3];
+    expect(fourth?.data?.bookAvailabilityChanged).toMatchObject({ availableCopies: 0, book: { holdQueueLength: 2 } });
 
-    // Alice's copy comes back onto Carol's hold shelf, not the open shelf: still none available.
+    // Alice's copy comes back onto Carol's hold shelf, not the open shelf: still none available. Books
+    // announces the check-in, then reservations the queue without Carol.
     const back = await live.returnLoan(alice, lent.data!.borrowBook.id);
     expect(back.data?.returnLoan.copy.status).toBe('ON_HOLD_SHELF');
-    await caughtUp(watch, book.id, 3, 'the return to the hold shelf');
-    expect(watch.results[2]?.data?.bookAvailabilityChanged.availableCopies).toBe(0);
+    await caughtUp(watch, book.id, 6, 'the return to the hold shelf');
+    expect(watch.results[4]?.data?.bookAvailabilityChanged.availableCopies).toBe(0);
+    expect(watch.results[5]?.data?.bookAvailabilityChanged).toMatchObject({ availableCopies: 0, book: { holdQueueLength: 1 } });
     await eventually(async () => (await live.mine(carol))[0]?.status === 'READY', 10_000, 'Carol’s hold to be READY');
 
-    // Carol borrows her copy: the frame shows Dave still waiting.
+    // Carol borrows her copy (books announces the loan, reservations the fulfilled hold): the frames show
+    // Dave still waiting.
     expect((await live.borrow(carol, book.id)).errors).toBeUndefined();
-    const fourth = (await caughtUp(watch, book.id, 4, 'Carol’s borrow'))[3];
-    expect(fourth).toEqual({
+    const carols = (await caughtUp(watch, book.id, 8, 'Carol’s borrow')).slice(6);
+    expect(carols[0]?.data?.bookAvailabilityChanged).toMatchObject({ availableCopies: 0, book: { holdQueueLength: 1 } });
+    expect(carols[1]).toEqual({
       data: {
         bookAvailabilityChanged: {
           bookId: book.id,

@@ -65,6 +65,21 @@ export class BooksClient {
     );
     return data.releaseHoldCopy;
   }
+
+  /**
+   * Asks books to publish the book's availability event with its current counts (its internal
+   * `announceAvailability`): the hold queue's length changed though no copy may have moved, and
+   * `bookAvailabilityChanged` subscribers read `Book.holdQueueLength` when that event reaches them.
+   * False when books does not know the book.
+   */
+  async announceAvailability(bookId: string): Promise<boolean> {
+    const data = await this.client.call<{ announceAvailability: boolean }>(
+      'books',
+      'mutation AnnounceAvailability($b: ID!) { announceAvailability(bookId: $b) }',
+      { b: bookId },
+    );
+    return data.announceAvailability;
+  }
 }
 
 /** Whether a patron has a book on loan right now (reserveBook refuses a hold on a book they hold). */

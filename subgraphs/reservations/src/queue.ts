@@ -96,7 +96,8 @@ export class HoldQueue {
     const hold = await queue.placeHold({ userId, bookId, bookTitle: book.title, now: clock.now() });
     // A copy may have come back between the availability check and the insert (its availability event
     // found no hold waiting yet): offer the queue any free copy now. Failures are left to the next event.
-    await this.fill(bookId).catch((err: unknown) => this.deps.logger.warn({ err, bookId }, 'filling the queue after a hold failed'));
+    // The queue is one longer (or, when a copy was found, fill already announced the book).
+    if ((await this.fillQuietly(bookId)) === 0) await this.announce(bookId);
     return (await queue.hold(hold.id)) ?? hold;
   }
 
@@ -108,13 +109,18 @@ export class HoldQueue {
     const { queue, clock } = this.deps;
     if (hold.status === 'WAITING') {
       const after = await queue.cancelWaiting(hold.id, clock.now());
-      if (after.status !== 'READY') return after;
+      if (after.status !== 'READY') {
+        if (after.status === 'CANCELLED') await this.announce(after.bookId);
+        return after;
+      }
       hold = after;
     }
     if (hold.status === 'READY') {
       const ended = await queue.endReady(hold.id, 'CANCELLED', clock.now(), this.deps.pickupDays);
       if (!ended) return (await queue.hold(hold.id)) ?? hold;
       await this.runQuietly(ended.handoff);
+      // The copy may have gone to the next WAITING hold: the queue is one shorter though books' counts are not.
+      await this.announce(ended.hold.bookId);
       return ended.hold;
     }
     if (hold.status === 'CANCELLED') return hold;
@@ -135,6 +141,8 @@ export class HoldQueue {
       // Only a handoff that books refused has no copy, and a refused one is never DONE.
       throw appError(ErrorCode.SERVICE_UNAVAILABLE, 'The books service did not confirm the return. Please try again in a moment.');
     }
+    // A copy that went to a hold shortened the queue after books announced the check-in.
+    if (handoff.state === 'PENDING' && done.copyStatus === 'ON_HOLD_SHELF') await this.announce(bookId);
     return {
       copyId: done.copyId,
       status: done.copyStatus,
@@ -149,14 +157,56 @@ export class HoldQueue {
    */
   async fill(bookId: string): Promise<number> {
     let readied = 0;
-    for (let i = 0; i < MAX_FILL; i += 1) {
-      const handoff = await this.deps.queue.beginAllocate(bookId, this.deps.pickupDays, this.deps.clock.now());
-      if (!handoff) break;
-      const done = await this.run(handoff);
-      if (done.copyStatus !== 'ON_HOLD_SHELF') break;
-      readied += 1;
+    try {
+      for (let i = 0; i < MAX_FILL; i += 1) {
+        const handoff = await this.deps.queue.beginAllocate(bookId, this.deps.pickupDays, this.deps.clock.now());
+        if (!handoff) break;
+        const done = await this.run(handoff);
+        if (done.copyStatus !== 'ON_HOLD_SHELF') break;
+        readied += 1;
+      }
+    } finally {
+      // Books announced each allocation before the hold became READY here, so its subscribers may have
+      // read the longer queue: once more now that it is shorter (also when a later step failed).
+      if (readied > 0) await this.announce(bookId);
     }
     return readied;
+  }
+
+  /**
+   * A READY hold's copy was lent on `loanId` (called by loans): the hold becomes FULFILLED (see
+   * QueueRepository.fulfill), and the book is announced (the event books sent for the loan came before).
+   */
+  async fulfill(reservationId: string, loanId: string): Promise<boolean> {
+    const fulfilled = await this.deps.queue.fulfill(reservationId, loanId, this.deps.clock.now());
+    const hold = await this.deps.queue.hold(reservationId);
+    if (hold) await this.announce(hold.bookId);
+    return fulfilled;
+  }
+
+  /**
+   * Asks books to publish the book's availability with its current counts, so `bookAvailabilityChanged`
+   * subscribers read the new `Book.holdQueueLength` (books announces changes to copies; the queue is ours).
+   * Called after this service's transaction committed. Best effort: a failure is logged and never fails
+   * the command that changed the queue (the book's next availability event carries the length too).
+   */
+  async announce(bookId: string): Promise<void> {
+    try {
+      await this.deps.books.announceAvailability(bookId);
+    } catch (err) {
+      this.deps.logger.warn(
+        { err, bookId },
+        'could not ask books to announce the hold queue change; subscribers see it with the next change',
+      );
+    }
+  }
+
+  /** {@link fill}, its failure logged (the next availability event, or a redelivery, tries again). */
+  private async fillQuietly(bookId: string): Promise<number> {
+    return this.fill(bookId).catch((err: unknown) => {
+      this.deps.logger.warn({ err, bookId }, 'filling the queue after a hold failed');
+      return 0;
+    });
   }
 
   /**
@@ -165,6 +215,7 @@ export class HoldQueue {
    */
   async expireOnce(): Promise<ExpiryReport> {
     let expired = 0;
+    const books = new Set<string>();
     for (;;) {
       const now = this.deps.clock.now();
       const due = await this.deps.queue.overdueReady(now, BATCH);
@@ -172,10 +223,13 @@ export class HoldQueue {
         const ended = await this.deps.queue.endReady(hold.id, 'EXPIRED', now, this.deps.pickupDays);
         if (!ended) continue;
         expired += 1;
+        books.add(ended.hold.bookId);
         await this.runQuietly(ended.handoff);
       }
       if (due.length < BATCH) break;
     }
+    // An expired hold's copy may have gone to the next WAITING hold: the queue is shorter. Once per book.
+    for (const bookId of books) await this.announce(bookId);
     await this.publish();
     if (expired > 0) this.deps.logger.info({ expired }, 'hold expiry scan');
     return { expired };
@@ -202,7 +256,11 @@ export class HoldQueue {
       }
     }
     // A finished (or abandoned) ALLOCATE may leave free copies for the holds behind it.
-    for (const bookId of books) await this.fill(bookId).catch(() => undefined);
+    // Each finished one may also have made a hold READY after books announced the copy's move.
+    for (const bookId of books) {
+      await this.fill(bookId).catch(() => undefined);
+      await this.announce(bookId);
+    }
     const published = await this.publish();
     if (pending.length > 0) this.deps.logger.info({ finished, failed, published }, 'handoff reconciler');
     return { finished, failed, published };

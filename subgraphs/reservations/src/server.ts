@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import {
-  BOOK_AVAILABILITY_CHANNEL,
+  BOOK_AVAILABILITY_RESERVATIONS_GROUP,
+  BOOK_AVAILABILITY_STREAM,
   createLogger,
   getEnvNum,
   InMemoryBus,
@@ -54,6 +57,12 @@ export interface ReservationsOptions extends ServiceOptions {
   handoffHooks?: HandoffHooks;
   /** Overrides the loans check of reserveBook (tests; see LoansClient). */
   activeLoans?: ActiveLoans;
+  /**
+   * How this instance reads books' availability stream (consumer group `reservations`): its consumer name
+   * (unique per process; default host, pid and a random suffix) and after how long an event another
+   * instance took but never acknowledged (it crashed) is taken over (default 30 s).
+   */
+  availability?: { consumerName?: string; claimIdleMs?: number };
 }
 
 export interface ReservationsHandle extends SubgraphHandle {
@@ -65,12 +74,15 @@ export interface ReservationsHandle extends SubgraphHandle {
   scanOnce(): Promise<ExpiryReport | undefined>;
   /** The handoff reconciler: `reconcileOnce()` runs one pass (or joins the one in progress). */
   reconcileOnce(): Promise<ReconcileReport | undefined>;
+  /** Resolves once the availability listener has caught up with books' stream and no fill is running (tests). */
+  availabilitySettled(): Promise<void>;
 }
 
 /**
- * Starts the reservations subgraph with its hold queue: it listens to books' availability (free copies go
- * to the queue), runs the expiry scanner and the handoff reconciler once at start and then on their
- * intervals; `stop()` stops them, drains requests and closes the database.
+ * Starts the reservations subgraph with its hold queue: it consumes books' availability stream (free
+ * copies go to the queue; events appended while it was down are read when it starts), runs the expiry
+ * scanner and the handoff reconciler once at start and then on their intervals; `stop()` stops them,
+ * drains requests and closes the database.
  */
 export async function start(options: ReservationsOptions = {}): Promise<ReservationsHandle> {
   const logger = options.logger ?? createLogger('reservations');
@@ -96,22 +108,40 @@ export async function start(options: ReservationsOptions = {}): Promise<Reservat
   const scanner = new PeriodicJob('hold expiry scanner', () => holds.expireOnce(), settings.scanIntervalMs, logger);
   const reconciler = new PeriodicJob('handoff reconciler', () => holds.reconcile(), settings.reconcileIntervalMs, logger);
 
-  // Books announces every change to a book's copies; a free copy with holds waiting goes to the queue.
+  // Books appends every change to a book's copies to a durable stream, read in the consumer group
+  // `reservations` from where the group left off: an event sent while this service was down or its Redis
+  // connection was being restored is handled when it is back (the pub/sub channel would have lost it).
+  // At-least-once: a fill that failed is not acknowledged and comes back after claimIdleMs; fill is
+  // idempotent (it re-reads the queue and the free copies under the book's lock), so a repeat is harmless.
   // Fills of one book run one after another in this process (and under the book's lock across processes).
   const filling = new Map<string, Promise<unknown>>();
-  const onAvailability = (message: unknown) => {
+  const onAvailability = async (message: unknown): Promise<void> => {
     if (!isBookAvailabilityEvent(message) || message.availableCopies <= 0) return;
     const bookId = message.bookId;
     const previous = filling.get(bookId) ?? Promise.resolve();
     const run = previous
+      .catch(() => undefined)
       .then(() => holds.fill(bookId))
-      .catch((err: unknown) => logger.warn({ err, bookId }, 'offering free copies to the hold queue failed; the next change retries'))
       .finally(() => {
         if (filling.get(bookId) === run) filling.delete(bookId);
       });
     filling.set(bookId, run);
+    try {
+      await run;
+    } catch (err) {
+      logger.warn({ err, bookId }, 'offering free copies to the hold queue failed; the event is delivered again');
+      throw err;
+    }
   };
-  const unsubscribe = await bus.subscribe(BOOK_AVAILABILITY_CHANNEL, onAvailability);
+  const consumerName =
+    options.availability?.consumerName ?? `reservations-${hostname().replace(/\s/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const stopConsuming = await bus.consume(BOOK_AVAILABILITY_STREAM, BOOK_AVAILABILITY_RESERVATIONS_GROUP, consumerName, onAvailability, {
+    claimIdleMs: options.availability?.claimIdleMs ?? 30_000,
+  });
+  const unsubscribe = async () => {
+    await stopConsuming();
+    await Promise.allSettled(filling.values());
+  };
 
   let handle: SubgraphHandle;
   try {
@@ -126,7 +156,7 @@ export async function start(options: ReservationsOptions = {}): Promise<Reservat
         db: database.db,
         async close() {
           await unsubscribe();
-          await Promise.all([scanner.stop(), reconciler.stop(), ...filling.values()]);
+          await Promise.all([scanner.stop(), reconciler.stop()]);
           await database.close();
         },
       },
@@ -147,6 +177,10 @@ export async function start(options: ReservationsOptions = {}): Promise<Reservat
     holds,
     scanOnce: () => scanner.runNow(),
     reconcileOnce: () => reconciler.runNow(),
+    availabilitySettled: async () => {
+      await stopConsuming.settled();
+      await Promise.allSettled(filling.values());
+    },
   };
 }
 

@@ -32,9 +32,9 @@ export const Mutation: MutationResolvers = {
     return holds.routeReturnedCopy(loanId.toLowerCase(), bookId.toLowerCase(), days);
   },
 
-  fulfillHold: async (_parent, { reservationId, loanId }, { queueRepository, clock }) => {
+  fulfillHold: async (_parent, { reservationId, loanId }, { holds }) => {
     if (!isUuid(reservationId)) throw badInput(`"${reservationId}" is not a valid reservation id.`, { field: 'reservationId' });
     if (!isUuid(loanId)) throw badInput(`"${loanId}" is not a valid loan id.`, { field: 'loanId' });
-    return queueRepository.fulfill(reservationId.toLowerCase(), loanId.toLowerCase(), clock.now());
+    return holds.fulfill(reservationId.toLowerCase(), loanId.toLowerCase());
   },
 };
