@@ -9,13 +9,14 @@ import {
   CALLER_HEADER,
   callerCredential,
   isBookAvailabilityEvent,
+  ServiceClock,
   type BookAvailabilityEvent,
 } from '@shelfwise/kit';
 import type { ReservationsOptions } from '@shelfwise/reservations';
 import { eventually, graphql } from '@shelfwise/testkit';
 import { startPlatform, type Platform } from '../src/platform.js';
 import type { Person } from './circulationKit.js';
-import { frames, Live, type Availability } from './liveKit.js';
+import { DAY, frames, Live, type Availability } from './liveKit.js';
 import { subscribe, type Subscription } from './subscriptions.helpers.js';
 
 const START_TIMEOUT_MS = 240_000;
@@ -51,7 +52,12 @@ async function nth(watch: Subscription<{ bookAvailabilityChanged: QueueFrame }>,
 
 beforeAll(async () => {
   const reservations: ReservationsOptions = { holds: { scanIntervalMs: 0, reconcileIntervalMs: 0 } };
-  platform = await startPlatform({ subgraphs: { reservations }, router: { rateLimit: { ipPerMinute: 0, userPerMinute: 0 } } });
+  // The test clock: the expiry scan runs when the test says, after the clock passed the pickup time.
+  platform = await startPlatform({
+    clock: new ServiceClock(true),
+    subgraphs: { reservations },
+    router: { rateLimit: { ipPerMinute: 0, userPerMinute: 0 } },
+  });
   live = new Live(platform);
   await platform.bus.subscribe(BOOK_AVAILABILITY_CHANNEL, (message) => {
     if (isBookAvailabilityEvent(message)) published.push(message);
@@ -108,6 +114,38 @@ describe('Book.holdQueueLength in bookAvailabilityChanged', () => {
       book: { holdQueueLength: 0 },
     });
     expect(watch.error).toBeUndefined();
+    expect(await live.invariantProblems([book.id])).toEqual([]);
+  });
+
+  it('changes live when a READY hold expires and its copy goes to the next in line', async () => {
+    const [alice, carol, dave] = await Promise.all([live.person(), live.person(), live.person()]);
+    const book = await live.book(1);
+    const lent = await live.borrow(alice, book.id);
+    expect(lent.errors).toBeUndefined();
+    const carols = (await live.reserve(carol, book.id)).data!.reserveBook;
+    const daves = (await live.reserve(dave, book.id)).data!.reserveBook;
+    expect((await live.returnLoan(alice, lent.data!.borrowBook.id)).data?.returnLoan.copy.status).toBe('ON_HOLD_SHELF');
+    await eventually(async () => (await live.mine(carol))[0]?.status === 'READY', 10_000, 'Carol’s hold to be READY');
+    // Everything announced so far (the borrow, two holds, the return, the queue without Carol) has gone out.
+    await eventually(() => published.filter((e) => e.bookId === book.id).length >= 5, 10_000, 'the return announced');
+    published.splice(0);
+
+    const watch = subscribe<{ bookAvailabilityChanged: QueueFrame }>(await live.connectAs(null), QUEUE, { ids: [book.id] });
+    await eventually(() => stats().subscribers === 1);
+    // Carol never collects: past her pickup time the scan expires her hold and hands the copy to Dave. The
+    // copy stays on the hold shelf (books announces the move, no count changes), then reservations
+    // announces the queue without Dave.
+    platform.clock.advance(30 * DAY);
+    expect((await platform.subgraphs.reservations.scanOnce())?.expired).toBeGreaterThanOrEqual(1);
+    expect(await nth(watch, book.id, 2, 'the expiry')).toEqual({ bookId: book.id, availableCopies: 0, book: { holdQueueLength: 0 } });
+    expect(
+      (
+        await live.holdsOf([
+          [carol, carols.id],
+          [dave, daves.id],
+        ])
+      ).map((h) => h.status),
+    ).toEqual(['EXPIRED', 'READY']);
     expect(await live.invariantProblems([book.id])).toEqual([]);
   });
 
