@@ -1,7 +1,7 @@
 import { InMemoryBus, type ServiceOptions } from '@shelfwise/kit';
 import { graphql } from '@shelfwise/testkit';
 import { generateBooks, insertBooks, isbn13From12, type BookRow } from '../src/catalog/index.js';
-import { COUNT_CAP, RANK_WINDOW } from '../src/data/BookSearch.js';
+import { COUNT_CAP, FACET_SAMPLE, FACET_VALUES, RANK_WINDOW } from '../src/data/BookSearch.js';
 import { start, type BooksHandle } from '../src/server.js';
 
 interface SearchNode {
@@ -334,16 +334,77 @@ export function describeSearch(
         for (let i = 0; i < 3; i += 1) expect(titlesOf(await search({ query: 'fantasy wizard', first: 10 }))).toEqual(titlesOf(first));
       });
 
-      it('costs three statements (words, page, count), four with facets', async () => {
-        let before = books.database.db.stats.statements;
-        await search({ query: 'harry potter' });
-        expect(books.database.db.stats.statements - before).toBe(3);
-        before = books.database.db.stats.statements;
-        await search({ query: 'harry potter' }, SEARCH_WITH_FACETS);
-        expect(books.database.db.stats.statements - before).toBe(4);
-        before = books.database.db.stats.statements;
-        await search({ filter: { genre: 'Fantasy' } });
-        expect(books.database.db.stats.statements - before).toBe(2);
+      it('costs one statement for a ranked search, facets included; two for another order or for browsing', async () => {
+        const cost = async (variables: Record<string, unknown>, query = SEARCH) => {
+          const before = books.database.db.stats.statements;
+          const res = await search(variables, query);
+          expect(res.errors).toBeUndefined();
+          return books.database.db.stats.statements - before;
+        };
+        expect(await cost({ query: 'harry potter' })).toBe(1);
+        expect(await cost({ query: 'harry potter' }, SEARCH_WITH_FACETS)).toBe(1);
+        expect(await cost({ query: 'harry potter', filter: { genre: 'Fantasy', language: 'en', publishedFrom: 1990 } })).toBe(1);
+        expect(await cost({ query: 'harry potter', sort: 'TITLE' }, SEARCH_WITH_FACETS)).toBe(2);
+        expect(await cost({ filter: { genre: 'Fantasy' } })).toBe(2);
+        expect(await cost({ filter: { genre: 'Fantasy' } }, SEARCH_WITH_FACETS)).toBe(3);
+      });
+
+      it('the same facets whether they come with the page or on their own', async () => {
+        const ranked = await search({ query: 'fantasy' }, SEARCH_WITH_FACETS);
+        const titled = await search({ query: 'fantasy', sort: 'TITLE' }, SEARCH_WITH_FACETS);
+        expect(ranked.data!.books.facets).toEqual(titled.data!.books.facets);
+        expect(ranked.data!.books.facets!.genres[0]).toEqual({ value: 'Fantasy', count: 5 });
+      });
+    });
+
+    describe('lexeme frequencies', () => {
+      /** The words' and markers' frequencies as kept by the triggers, and as counted from the books now. */
+      async function frequencies() {
+        const kept = await run(
+          `SELECT "word", "books" FROM (SELECT "word", "books" FROM "SearchWord" UNION ALL SELECT "marker", "books" FROM "SearchMarker") f
+           WHERE "books" <> 0 ORDER BY "word"`,
+          [],
+        );
+        const counted = await run(
+          `SELECT w AS "word", count(*)::int AS "books" FROM "Book" b, unnest(tsvector_to_array(b."searchVector")) AS w
+           WHERE b."withdrawnAt" IS NULL GROUP BY w ORDER BY w`,
+          [],
+        );
+        return { kept, counted };
+      }
+
+      it('stay exact through inserts, updates, withdrawals and deletes', async () => {
+        let f = await frequencies();
+        expect(f.kept).toEqual(f.counted);
+        // Markers are counted apart from the words: typo correction never offers one.
+        expect(await run(`SELECT "word" FROM "SearchWord" WHERE "word" ~ '^[A-Z]+:'`, [])).toEqual([]);
+        const extra: BookRow[] = generateBooks(9, 0, 5).map((b, i) => ({
+          ...b,
+          isbn: isbn(9000 + i),
+          title: `Zyzzyva Volume ${i}`,
+          copies: 0,
+        }));
+        await insertBooks(run, extra);
+        try {
+          const id = (await books.database.prisma.book.findFirstOrThrow({ where: { isbn: isbn(9000) } })).id;
+          await books.database.prisma.book.update({
+            where: { id },
+            data: { title: 'Quokka Almanac', genres: ['Zoology'], popularity: 9999 },
+          });
+          await books.database.prisma.book.update({ where: { isbn: isbn(9001) }, data: { withdrawnAt: new Date() } });
+          f = await frequencies();
+          expect(f.kept).toEqual(f.counted);
+          expect(f.kept).toContainEqual({ word: 'quokka', books: 1 });
+          expect(f.kept).toContainEqual({ word: 'zyzzyva', books: 3 });
+          // The count of a single word is its frequency: the withdrawn book is not counted.
+          expect((await search({ query: 'zyzzyva', first: 1 })).data!.books.totalCount).toBe(3);
+          expect((await search({ query: 'quokka', first: 1 })).data!.books.totalCount).toBe(1);
+        } finally {
+          await books.database.prisma.book.deleteMany({ where: { isbn: { in: extra.map((b) => b.isbn) } } });
+        }
+        f = await frequencies();
+        expect(f.kept).toEqual(f.counted);
+        expect((await search({ query: 'zyzzyva', first: 1 })).data!.books.totalCount).toBe(0);
       });
     });
 
@@ -382,11 +443,24 @@ export function describeSearch(
         ['publishedFrom', { filter: { publishedFrom: 1990, genre: 'Fantasy' } }],
         ['publishedTo', { filter: { publishedTo: 1950, language: 'en' } }],
         ['a query with filters', { query: 'fantasy', filter: { author: 'rowling', publishedFrom: 1998 } }],
-        // Genre, language and closed year ranges are searched as markers in the search document.
+        // Genre, language and year ranges are searched as markers in the search document (genre × language,
+        // their decades, whole centuries and decades), the years also checked on the row.
         ['a query with a genre (with a space) and a language', { query: 'fiction', filter: { genre: 'Magical Realism', language: 'es' } }],
         ['a query with a closed year range', { query: 'fantasy', filter: { publishedFrom: 1937, publishedTo: 1998 } }],
         ['a query with a one-year range', { query: 'fantasy', filter: { publishedFrom: 1954, publishedTo: 1954 } }],
         ['a query with a range spanning centuries', { query: 'fantasy', filter: { publishedFrom: 999, publishedTo: 2011 } }],
+        ['a query with an open range', { query: 'fantasy', filter: { publishedFrom: 1954 } }],
+        ['a query with a range open below', { query: 'fantasy', filter: { publishedTo: 1954 } }],
+        [
+          'a query with a genre, a language and an open range',
+          { query: 'fantasy', filter: { genre: 'Fantasy', language: 'en', publishedFrom: 1998 } },
+        ],
+        [
+          'a query with a genre and a closed range',
+          { query: 'the', filter: { genre: 'Classics', publishedFrom: 1937, publishedTo: 1953 } },
+        ],
+        ['a query with a language and a range open below', { query: 'le', filter: { language: 'fr', publishedTo: 1943 } }],
+        ['a query with a range no book reaches', { query: 'fantasy', filter: { publishedFrom: 2500 } }],
         ['a query with a genre in another case', { query: 'fantasy', filter: { genre: 'fantasy' } }],
       ];
       it.each(cases)('%s: the matching books, their count and exact facet counts', async (_name, { query, filter }) => {
@@ -421,6 +495,37 @@ export function describeSearch(
           });
         }
         expect((await search({ query: 'dune', filter })).data!.books.totalCount).toBe(0);
+      });
+
+      it('keeps genre and language apart in the combined markers, and finds books with years markers cannot hold', async () => {
+        const odd: BookRow[] = [
+          { key: 'a:b', language: 'a:b', genres: ['c'], publishedYear: 1999 },
+          { key: 'a', language: 'a', genres: ['b:c'], publishedYear: 1999 },
+          { key: 'far', language: 'en', genres: ['Odd'], publishedYear: 12000 },
+        ].map((b, i) => ({
+          isbn: isbn(9100 + i),
+          title: `Oddity ${b.key}`,
+          authors: ['Otto Odd'],
+          genres: b.genres,
+          publishedYear: b.publishedYear,
+          language: b.language,
+          description: null,
+          copies: 0,
+        }));
+        await insertBooks(run, odd);
+        try {
+          const titles = async (filter: Filter) => titlesOf(await search({ query: 'oddity', filter, first: 10 })).sort();
+          expect(await titles({ genre: 'c', language: 'a:b' })).toEqual(['Oddity a:b']);
+          expect(await titles({ genre: 'b:c', language: 'a' })).toEqual(['Oddity a']);
+          expect(await titles({ genre: 'c', language: 'a:b', publishedFrom: 1990 })).toEqual(['Oddity a:b']);
+          expect(await titles({ genre: 'b:c', language: 'a', publishedTo: 2000 })).toEqual(['Oddity a']);
+          // Year 12,000 has no year markers: open ranges are then checked on the rows alone.
+          expect(await titles({ publishedFrom: 2000 })).toEqual(['Oddity far']);
+          expect(await titles({ genre: 'Odd', language: 'en', publishedFrom: 2000 })).toEqual(['Oddity far']);
+          expect(await titles({ publishedFrom: 1000, publishedTo: 9999 })).toEqual(['Oddity a', 'Oddity a:b']);
+        } finally {
+          await books.database.prisma.book.deleteMany({ where: { isbn: { in: odd.map((b) => b.isbn) } } });
+        }
       });
 
       it('author filter with LIKE wildcards matches them literally', async () => {
@@ -522,6 +627,31 @@ export function describeSearch(
           const facets = await search({ query: 'tiered', filter, first: 1 }, SEARCH_WITH_FACETS);
           expect(facets.data!.books.totalCount).toBe(filtered.length);
           expect(facets.data!.books.facets!.genres).toEqual([{ value: 'Tiers', count: filtered.length }]);
+          // Walking the popularity index, GIN tier by tier and reading every match give the same page, with
+          // the filters in the GIN lookup or checked on the rows (a window of 5 here, so that the tiers are
+          // tried in a small catalogue; 40 rows reach past it).
+          const strategies: Record<string, [walkRows: number, enumerate: number, ginRatio: number]> = {
+            walk: [1_000_000, 1, 16],
+            tiers: [0, 0, 16],
+            tiersAllInGin: [0, 0, 1_000_000],
+            tiersRarestInGin: [0, 0, 0],
+            every: [0, 1_000_000, 16],
+          };
+          const pages: Record<string, unknown> = {};
+          for (const [name, [walkRows, enumerate, ginRatio]] of Object.entries(strategies)) {
+            const settings = [5, COUNT_CAP, FACET_SAMPLE, FACET_VALUES, 8, 32, 3, walkRows, enumerate, ginRatio];
+            const [row] = await run(
+              `SELECT shelfwise_search($1::text, NULL, 'Tiers', 'en', NULL, false, 1990, NULL, true, 40,
+                                       NULL, NULL, NULL, NULL, NULL, NULL, false, $2::int[]) AS result`,
+              ['tiered', settings],
+            );
+            const result = row!.result as { rows: { id: string; phase: number }[]; boundary: unknown; total: number };
+            pages[name] = { ids: result.rows.map((r) => [r.phase, r.id]), boundary: result.boundary, total: result.total };
+          }
+          for (const name of Object.keys(strategies)) expect([name, pages[name]]).toEqual([name, pages.walk]);
+          const walked = pages.walk as { ids: [number, string][]; total: number };
+          expect(walked.ids.map(([, id]) => id)).toEqual([...byPopularity(rows).slice(0, 5).sort(), ...byPopularity(rows).slice(5, 40)]);
+          expect(walked.total).toBe(rows.length);
         } finally {
           await books.database.prisma.book.deleteMany({ where: { title: 'Tiered Edition' } });
         }
