@@ -121,6 +121,35 @@ function useScanField() {
   return { ref, value, setValue, take };
 }
 
+/** The scanner's form: one barcode field (the scan field above) and its submit button. */
+function ScanForm(props: {
+  scan: ReturnType<typeof useScanField>;
+  id: string;
+  label: string;
+  button: string;
+  /** The element announcing what the scan came to. */
+  outcomeId: string;
+  onSubmit: (event: FormEvent) => void;
+}) {
+  const { scan, id, label, button, outcomeId, onSubmit } = props;
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <Field id={id} label={label}>
+        <input
+          id={id}
+          ref={scan.ref}
+          autoComplete="off"
+          spellCheck={false}
+          value={scan.value}
+          onChange={(e) => scan.setValue(e.target.value)}
+          aria-describedby={outcomeId}
+        />
+      </Field>
+      <button type="submit">{button}</button>
+    </form>
+  );
+}
+
 function CheckOut() {
   const [patron, setPatron] = useState<FoundUser | null>(null);
   const scan = useScanField();
@@ -204,20 +233,14 @@ function CheckOut() {
           }}
         />
       )}
-      <form onSubmit={onSubmit} noValidate>
-        <Field id="desk-checkout-barcode" label="Copy barcode">
-          <input
-            id="desk-checkout-barcode"
-            ref={scan.ref}
-            autoComplete="off"
-            spellCheck={false}
-            value={scan.value}
-            onChange={(e) => scan.setValue(e.target.value)}
-            aria-describedby="desk-checkout-outcome"
-          />
-        </Field>
-        <button type="submit">Check out</button>
-      </form>
+      <ScanForm
+        scan={scan}
+        id="desk-checkout-barcode"
+        label="Copy barcode"
+        button="Check out"
+        outcomeId="desk-checkout-outcome"
+        onSubmit={onSubmit}
+      />
       <div id="desk-checkout-outcome">
         {outcome?.data && (
           <Notice>
@@ -274,20 +297,14 @@ function CheckIn() {
   return (
     <section aria-labelledby="checkin-heading" className="desk-panel">
       <h2 id="checkin-heading">Check in</h2>
-      <form onSubmit={onSubmit} noValidate>
-        <Field id="desk-checkin-barcode" label="Barcode to check in">
-          <input
-            id="desk-checkin-barcode"
-            ref={scan.ref}
-            autoComplete="off"
-            spellCheck={false}
-            value={scan.value}
-            onChange={(e) => scan.setValue(e.target.value)}
-            aria-describedby="desk-checkin-outcome"
-          />
-        </Field>
-        <button type="submit">Check in</button>
-      </form>
+      <ScanForm
+        scan={scan}
+        id="desk-checkin-barcode"
+        label="Barcode to check in"
+        button="Check in"
+        outcomeId="desk-checkin-outcome"
+        onSubmit={onSubmit}
+      />
       <div id="desk-checkin-outcome">
         {outcome?.data && <CheckedInLines {...outcome.data} />}
         {outcome?.error && <ErrorMessage error={outcome.error} title={outcome.barcode ? `${outcome.barcode}:` : undefined} />}
