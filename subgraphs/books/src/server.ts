@@ -61,7 +61,7 @@ export async function start(options: BooksOptions = {}): Promise<BooksHandle> {
   const clock = options.clock ?? new ServiceClock();
   const bus = options.bus ?? new InMemoryBus(logger);
   const database = await openBooksDatabase({ ...options, logger });
-  const books = new BookRepository(database.prisma);
+  const books = new BookRepository(database.prisma, database.db.adapter);
   const outbox = new AvailabilityOutbox(database.prisma, clock);
   const relay = new OutboxRelay<BookAvailabilityEvent>({
     name: 'books outbox',

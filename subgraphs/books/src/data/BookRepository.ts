@@ -1,3 +1,4 @@
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import DataLoader from 'dataloader';
 import { isUuid } from '@shelfwise/kit';
 import { BookSearch, type BookPage, type BookSearchInput } from './BookSearch.js';
@@ -22,8 +23,12 @@ export const COUNTED_STATUSES = ['AVAILABLE', 'ON_LOAN', 'ON_HOLD_SHELF', 'LOST'
 export class BookRepository {
   private readonly searcher: BookSearch;
 
-  constructor(private readonly prisma: PrismaClient) {
-    this.searcher = new BookSearch(prisma);
+  /** `adapter`: the driver adapter under `prisma`, so that catalogue search skips Prisma's client (BookSearch). */
+  constructor(
+    private readonly prisma: PrismaClient,
+    adapter?: SqlDriverAdapterFactory,
+  ) {
+    this.searcher = new BookSearch(prisma, adapter);
   }
 
   /** Batches book lookups by id; removed books resolve (history keeps pointing at them). */
