@@ -10,9 +10,12 @@
  *    phrase, a typo and a filtered query (plus the most frequent word with facets).
  * 3. Each is sent to the books subgraph (own process, called directly with a router credential) at
  *    `--connections` concurrency for `--seconds`, after a warm-up; p50/p99 and throughput are printed and
- *    written to bench/results/search-latest.json.
+ *    written to bench/results/search-latest.json, with the 1-minute load average sampled every second of
+ *    the run and, on Linux (/proc), the CPU time per request of the subgraph, of the database's backends
+ *    and of the load generator itself, and how many CPUs other work on the machine kept busy meanwhile.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +23,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CALLER_HEADER, CallerTrust, getEnvOptional } from '@shelfwise/kit';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { openBooksTarget } from '../../scripts/catalog/target.js';
 import { seedCatalog } from '../../scripts/seed.js';
 import { benchCases, type Case, SEED } from './searchCases.js';
@@ -93,6 +97,33 @@ for (const c of cases) if (!c.filter) matches.set(c.query, await count(c.query))
 await target.close();
 
 // 3. Load.
+/** CPU seconds (user + system) a process has used so far, from /proc (null where there is no /proc). */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  } catch {
+    return null;
+  }
+}
+/** The machine's busy and total CPU time so far (all CPUs, seconds), from /proc/stat; null without it. */
+function machineCpu(): { busy: number; total: number } | null {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number) as number[];
+    const busy = user! + nice! + system! + irq! + softirq! + steal!;
+    return { busy: busy / 100, total: (busy + idle! + iowait!) / 100 };
+  } catch {
+    return null;
+  }
+}
+// The database's backends for the bench database: their CPU is the search's database cost.
+const monitor = new pg.Client({ connectionString: serverUrl });
+await monitor.connect();
+const backends = async () =>
+  (
+    await monitor.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [DATABASE])
+  ).rows.map((r) => r.pid);
 const trust = CallerTrust.generate();
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'serveSearch.ts'), serverUrl, DATABASE], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -122,7 +153,42 @@ try {
     const run = (duration: number) =>
       autocannon({ url, connections: options.connections, duration, method: 'POST', headers: headers(), body: body(c) });
     await run(options.warmup);
-    const result = await run(options.seconds);
+    // The database's CPU: every backend of the bench database seen during the run, from its first sighting
+    // (the pool may close an idle connection and open another).
+    const seen = new Map<number, { first: number; last: number }>();
+    const sightBackends = async () => {
+      for (const pid of await backends()) {
+        const cpu = cpuSeconds(pid);
+        if (cpu === null) continue;
+        const known = seen.get(pid);
+        if (known) known.last = cpu;
+        else seen.set(pid, { first: cpu, last: cpu });
+      }
+    };
+    await sightBackends();
+    const before = { server: cpuSeconds(child.pid!), generator: process.cpuUsage(), machine: machineCpu(), at: performance.now() };
+    const loads: number[] = [os.loadavg()[0]!];
+    const sampler = setInterval(() => {
+      loads.push(os.loadavg()[0]!);
+      void sightBackends();
+    }, 1000);
+    const result = await Promise.resolve(run(options.seconds)).finally(() => clearInterval(sampler));
+    loads.push(os.loadavg()[0]!);
+    await sightBackends();
+    const databaseCpu = seen.size === 0 ? null : [...seen.values()].reduce((a, b) => a + b.last - b.first, 0);
+    const requests = Math.max(1, result.requests.total);
+    const perRequest = (start: number | null, end: number | null) =>
+      start === null || end === null ? null : Math.round(((end - start) * 1000 * 100) / requests) / 100;
+    const generator = process.cpuUsage(before.generator);
+    // Other work on the machine during the run, in CPUs: all busy CPU time less this benchmark's own
+    // (subgraph, database backends, load generator), over the run's wall time.
+    const machine = machineCpu();
+    const serverCpu = before.server === null ? null : (cpuSeconds(child.pid!) ?? before.server) - before.server;
+    const wall = (performance.now() - before.at) / 1000;
+    const otherCpus =
+      machine && before.machine && serverCpu !== null && databaseCpu !== null
+        ? Math.max(0, machine.busy - before.machine.busy - serverCpu - databaseCpu - (generator.user + generator.system) / 1e6) / wall
+        : null;
     const row = {
       term: c.name,
       query: c.query,
@@ -134,10 +200,19 @@ try {
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
       errors: result.errors + result.timeouts + result.non2xx,
+      loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
+      otherCpus: otherCpus === null ? null : Math.round(otherCpus * 100) / 100,
+      cpuMsPerRequest: {
+        server: perRequest(before.server, cpuSeconds(child.pid!)),
+        database: databaseCpu === null ? null : perRequest(0, databaseCpu),
+        loadGenerator: Math.round((generator.user + generator.system) / 10 / requests) / 100,
+      },
     };
     rows.push(row);
     console.log(
-      `${c.name.padEnd(36)} ${JSON.stringify(c.query).padEnd(26)} p50 ${row.p50Ms} ms  p99 ${row.p99Ms} ms  ${row.requestsPerSecond} req/s`,
+      `${c.name.padEnd(36)} ${JSON.stringify(c.query).padEnd(26)} p50 ${row.p50Ms} ms  p99 ${row.p99Ms} ms  ${row.requestsPerSecond} req/s` +
+        `  load ${row.loadAverage.min.toFixed(1)}–${row.loadAverage.max.toFixed(1)}, other work ${row.otherCpus ?? '?'} CPUs` +
+        `  CPU ms/request: server ${row.cpuMsPerRequest.server ?? '?'}, database ${row.cpuMsPerRequest.database ?? '?'}, load generator ${row.cpuMsPerRequest.loadGenerator}`,
     );
   }
   console.table(
@@ -151,6 +226,8 @@ try {
           'p99 ms': r.p99Ms,
           'req/s': r.requestsPerSecond,
           errors: r.errors,
+          load: `${r.loadAverage.min.toFixed(1)}–${r.loadAverage.max.toFixed(1)}`,
+          'other CPUs': r.otherCpus ?? '?',
         },
       ]),
     ),
@@ -164,6 +241,7 @@ try {
       node: process.version,
     },
     loadAverageAtEnd: os.loadavg(),
+    cpusOnline: os.availableParallelism(),
     books: present >= options.books ? present : options.books,
     seed: seedRecord,
     connections: options.connections,
@@ -178,4 +256,5 @@ try {
   }
 } finally {
   child.kill('SIGTERM');
+  await monitor.end();
 }

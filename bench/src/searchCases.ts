@@ -1,6 +1,6 @@
 /**
  * The search benchmark's cases (docs/benchmarks.md, "Search at a million books"), picked from the seeded
- * catalogue's own statistics: shared by `npm run bench:search` (search.ts, under load) and searchExplain.ts
+ * catalogue's own word frequencies: shared by `npm run bench:search` (search.ts, under load) and searchExplain.ts
  * (one at a time, with query plans).
  */
 import { generateBook } from '@shelfwise/books/catalog';
@@ -19,25 +19,23 @@ type Run = (sql: string, params: unknown[]) => Promise<unknown[]>;
 
 /**
  * The most frequent word of the catalogue, a word in about 14% of the books, the rarest word, a two-word
- * title phrase, a typo of one, a filtered query, and the most frequent word with facets.
+ * title phrase, a typo of one, a filtered query, and the most frequent word with facets. The words come from
+ * the exact frequencies the database keeps ("SearchWord"."books"), so the same catalogue always gives the
+ * same terms (ANALYZE's sample does not).
  */
 export async function benchCases(run: Run): Promise<Case[]> {
-  const stats = (await run(
-    `SELECT u.word, u.freq FROM pg_stats s,
-            unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(word, freq)
-     WHERE s.tablename = 'Book' AND s.attname = 'searchVector' AND length(u.word) >= 2 AND u.word ~ '^[a-z]+$'
-     ORDER BY u.freq DESC, u.word`,
+  const words = (await run(
+    `SELECT w."word" AS word, w."books" AS books FROM "SearchWord" w WHERE w."books" > 0 AND w."word" ~ '^[a-z]{2,}$'`,
     [],
-  )) as { word: string; freq: number }[];
-  if (stats.length === 0) throw new Error('No statistics on "Book"."searchVector": run ANALYZE "Book" in the bench database.');
-  const common = new Set(stats.map((s) => s.word));
-  const [rareOutside] = (await run(
-    `SELECT w."word" FROM "SearchWord" w WHERE w."word" ~ '^[a-z]{4,}$' AND NOT (w."word" = ANY($1::text[])) ORDER BY w."word" LIMIT 1`,
-    [[...common]],
-  )) as { word: string }[];
-  const mostFrequent = stats[0]!.word;
-  const fourteen = [...stats].sort((a, b) => Math.abs(a.freq - 0.14) - Math.abs(b.freq - 0.14))[0]!.word;
-  const rare = rareOutside?.word ?? stats.at(-1)!.word;
+  )) as { word: string; books: number }[];
+  if (words.length === 0) throw new Error('The bench database holds no words: seed it (npm run bench:search seeds it once).');
+  const [listed] = (await run(`SELECT "books" FROM "SearchMarker" WHERE "marker" = 'S:listed'`, [])) as { books: number }[];
+  const books = Number(listed?.books ?? 0);
+  const by = (key: (w: { word: string; books: number }) => number) =>
+    [...words].sort((a, b) => key(a) - key(b) || (a.word < b.word ? -1 : a.word > b.word ? 1 : 0))[0]!.word;
+  const mostFrequent = by((w) => -w.books);
+  const fourteen = by((w) => Math.abs(w.books - 0.14 * books));
+  const rare = by((w) => (w.word.length >= 4 ? w.books : Number.MAX_SAFE_INTEGER));
   const titleWords = (i: number) =>
     generateBook(SEED, i)
       .title.toLowerCase()
