@@ -3,8 +3,8 @@
  * operation over HTTP and per subscribe message over WebSocket; over it, HTTP answers 429 with
  * Retry-After and WebSocket an error message with the same code, and other users are not affected.
  */
-import { ServiceClock } from '@shelfwise/kit';
-import { eventually, graphql } from '@shelfwise/testkit';
+import type { ServiceClock } from '@shelfwise/kit';
+import { eventually, FrozenClock, graphql } from '@shelfwise/testkit';
 import { startPlatform, type Platform } from '../src/platform.js';
 import { connect, refusal, subscribe, type Connection } from './subscriptions.helpers.js';
 
@@ -44,7 +44,7 @@ async function me(token: string) {
 }
 
 beforeAll(async () => {
-  clock = new ServiceClock(true);
+  clock = new FrozenClock();
   platform = await startPlatform({
     clock,
     // The address limit off, so only the user's bucket is in play (every test request comes from 127.0.0.1).

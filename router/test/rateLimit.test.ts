@@ -6,7 +6,7 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { start as startBooks, typeDefs as booksTypeDefs, type BooksHandle } from '@shelfwise/books';
 import { ServiceClock, type Logger } from '@shelfwise/kit';
-import { freshRedisPrefix, hasRedis, TEST_REDIS_URL } from '@shelfwise/testkit';
+import { freshRedisPrefix, FrozenClock, hasRedis, TEST_REDIS_URL } from '@shelfwise/testkit';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -310,7 +310,7 @@ describe('the router, per address', () => {
     books = await startBooks({ port: 0 });
     await books.books.create({ isbn: '9781000000001', title: 'Middlemarch', authors: ['George Eliot'], genres: ['Fiction'], copies: 1 });
     supergraphSdl = composeBooksOnly();
-    clock = new ServiceClock(true);
+    clock = new FrozenClock();
     router = await start({ rateLimit: { ipPerMinute: 3, clock } });
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { CALLER_HEADER, callerCredential, dropDatabase } from '@shelfwise/kit';
+import { CALLER_HEADER, callerCredential, dropDatabase, ServiceClock } from '@shelfwise/kit';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T | null;
@@ -109,5 +109,21 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * A test clock that moves only when advanced: arithmetic on elapsed time (a bucket's refill, a Retry-After)
+ * comes out exact however slow the machine is, where the wall clock would drift a second on a loaded one.
+ */
+export class FrozenClock extends ServiceClock {
+  private readonly base = Date.now();
+
+  constructor() {
+    super(true);
+  }
+
+  override now(): Date {
+    return new Date(this.base + this.offset);
   }
 }
