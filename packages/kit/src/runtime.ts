@@ -33,6 +33,8 @@ export interface ServiceOptions {
   databaseName?: string;
   /** PGlite data folder (embedded default); unset with no databaseUrl means in memory. */
   dataDir?: string;
+  /** Connections in the service's PostgreSQL pool (default 10, see db.ts). */
+  poolSize?: number;
   bus?: EventBus;
   clock?: ServiceClock;
   logger?: Logger;

@@ -27,6 +27,7 @@ export async function openServiceDatabase<TClient extends { $disconnect(): Promi
     databaseUrl: options.databaseUrl,
     databaseName: options.databaseName,
     dataDir: options.dataDir,
+    poolSize: options.poolSize,
     logger: options.logger,
   });
   const prisma = createClient(db.adapter);
