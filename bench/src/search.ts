@@ -1,5 +1,5 @@
 /**
- * `npm run bench:search [-- --books 1000000 --seconds 10 --connections 8 --warmup 3]`: catalogue search at
+ * `npm run bench:search [-- --books 1000000 --seconds 10 --connections 8 --warmup 3 --pool 0]`: catalogue search at
  * scale (docs/benchmarks.md, "Search"). Needs a real PostgreSQL: BENCH_DATABASE_URL, else DATABASE_URL.
  *
  * 1. The database `shelfwise_bench_books` on that server is seeded once with `--books` generated books
@@ -32,19 +32,20 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, '..', 'results');
 const DATABASE = 'shelfwise_bench_books';
 
-function flags(argv: string[]): { books: number; seconds: number; connections: number; warmup: number } {
-  const values: Record<string, number> = { books: 1_000_000, seconds: 10, connections: 8, warmup: 3 };
+function flags(argv: string[]): { books: number; seconds: number; connections: number; warmup: number; pool: number } {
+  // pool 0: the service's default connection pool.
+  const values: Record<string, number> = { books: 1_000_000, seconds: 10, connections: 8, warmup: 3, pool: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]?.replace(/^--/, '') ?? '';
     const value = Number(argv[i + 1]?.replace(/_/g, ''));
-    if (!(name in values) || !Number.isInteger(value) || value < 1) {
-      throw new Error('Usage: npm run bench:search -- [--books N] [--seconds S] [--connections C] [--warmup S]');
+    if (!(name in values) || !Number.isInteger(value) || value < (name === 'pool' ? 0 : 1)) {
+      throw new Error('Usage: npm run bench:search -- [--books N] [--seconds S] [--connections C] [--warmup S] [--pool N]');
     }
     values[name] = value;
   }
   if (values.seconds! > 50 || values.warmup! > 50)
     throw new Error('--seconds and --warmup are at most 50: a router credential lasts 60 s.');
-  return values as { books: number; seconds: number; connections: number; warmup: number };
+  return values as { books: number; seconds: number; connections: number; warmup: number; pool: number };
 }
 
 const options = flags(process.argv.slice(2));
@@ -125,10 +126,19 @@ const backends = async () =>
     await monitor.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [DATABASE])
   ).rows.map((r) => r.pid);
 const trust = CallerTrust.generate();
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'serveSearch.ts'), serverUrl, DATABASE], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn', SHELFWISE_ROUTER_PRIVATE_KEY: trust.exportPem().privateKey },
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', path.join(here, 'serveSearch.ts'), serverUrl, DATABASE, ...(options.pool > 0 ? [String(options.pool)] : [])],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      APOLLO_TELEMETRY_DISABLED: 'true',
+      LOG_LEVEL: 'warn',
+      SHELFWISE_ROUTER_PRIVATE_KEY: trust.exportPem().privateKey,
+    },
+  },
+);
 try {
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
@@ -245,6 +255,7 @@ try {
     books: present >= options.books ? present : options.books,
     seed: seedRecord,
     connections: options.connections,
+    pool: options.pool || 'service default',
     seconds: options.seconds,
     rows,
   };
