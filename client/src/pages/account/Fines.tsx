@@ -18,25 +18,7 @@ const FinesQuery = graphql(`
       id
       balanceCents
       fines {
-        id
-        amountCents
-        reason
-        status
-        createdAt
-        daysOverdue
-        note
-        loan {
-          id
-          book {
-            id
-            title
-          }
-        }
-        waiver {
-          id
-          reason
-          waivedAt
-        }
+        ...FineDetails
       }
       payments {
         id

@@ -12,6 +12,22 @@ import type { AccountHoldsQuery } from '../../gql/graphql';
 import { useRefetchOnReconnect } from '../../lib/app';
 import { Link } from '../../lib/router';
 
+graphql(`
+  fragment AccountHoldFields on Reservation {
+    id
+    status
+    position
+    createdAt
+    readyAt
+    pickupBy
+    book {
+      id
+      title
+      authors
+    }
+  }
+`);
+
 const HoldsQuery = graphql(`
   query AccountHolds {
     me {
@@ -21,17 +37,7 @@ const HoldsQuery = graphql(`
         edges {
           cursor
           node {
-            id
-            status
-            position
-            createdAt
-            readyAt
-            pickupBy
-            book {
-              id
-              title
-              authors
-            }
+            ...AccountHoldFields
           }
         }
       }
@@ -40,17 +46,7 @@ const HoldsQuery = graphql(`
         edges {
           cursor
           node {
-            id
-            status
-            position
-            createdAt
-            readyAt
-            pickupBy
-            book {
-              id
-              title
-              authors
-            }
+            ...AccountHoldFields
           }
         }
       }

@@ -90,24 +90,9 @@ const PatronQuery = graphql(`
         }
       }
       fines {
-        id
-        amountCents
-        reason
-        status
-        createdAt
-        daysOverdue
-        note
-        loan {
-          id
-          book {
-            id
-            title
-          }
-        }
+        ...FineDetails
         waiver {
           id
-          reason
-          waivedAt
           waivedBy {
             id
             name
