@@ -25,7 +25,9 @@ EXPOSE 8080
 
 # --- app: the Node services (last, so a plain `docker build .` gives this image) --------------------
 FROM build AS app
-ENV APOLLO_TELEMETRY_DISABLED=true
+# Production: graphql-js without its development checks, introspection off unless asked for (operations.md).
+ENV APOLLO_TELEMETRY_DISABLED=true \
+    NODE_ENV=production
 USER node
 EXPOSE 4000-4007
 # node itself, not npx: npm does not pass SIGTERM on (see docker-compose.yml).
