@@ -1,9 +1,12 @@
 /**
- * `npx tsx bench/src/subscriptions.ts [-- --subscribers 1000 --rate 10 --seconds 30 --warmup 3 --idle 12 --books 10 --clients 1]`:
- * live push at scale (docs/benchmarks.md, "Subscriptions"). Needs Redis (REDIS_URL, else
- * redis://127.0.0.1:6379). `BENCH_CPU_PROF=<dir>`: the router process also writes a V8 CPU profile there.
+ * `npx tsx bench/src/subscriptions.ts [-- --subscribers 1000 --rate 10 --seconds 30 --warmup 3 --idle 12 --books 10 --clients 1
+ * --database postgres]`: live push at scale (docs/benchmarks.md, "Subscriptions"). Needs Redis (REDIS_URL,
+ * else redis://127.0.0.1:6379) and, with `--database postgres` (the default), PostgreSQL (BENCH_DATABASE_URL,
+ * else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres). `BENCH_CPU_PROF=<dir>`: the router
+ * process also writes a V8 CPU profile there.
  *
- * 1. Two child processes (subscriptionsServe.ts): the seven subgraphs (PGlite), and the router alone on a
+ * 1. Two child processes (subscriptionsServe.ts): the seven subgraphs (each on a fresh PostgreSQL database
+ *    of its own, as deployed, or with `--database pglite` on the embedded PGlite), and the router alone on a
  *    Redis bus with a channel prefix of this run. The router's CPU time (`process.cpuUsage()` of its
  *    process) is then its own: neither the subscribers' (this process) nor the subgraphs' answering its
  *    per-event gateway query.
@@ -42,6 +45,8 @@ const resultsDir = path.join(here, '..', 'results');
 const TARGET = { p99Ms: 25, deliveriesPerCoreSecond: 100_000 } as const;
 
 interface Options {
+  /** Where the subgraphs keep their data: fresh PostgreSQL databases (as deployed) or in-memory PGlite. */
+  database: 'postgres' | 'pglite';
   subscribers: number;
   rate: number;
   seconds: number;
@@ -53,18 +58,25 @@ interface Options {
 
 function flags(argv: string[]): Options {
   const values: Record<string, number> = { subscribers: 1000, rate: 10, seconds: 30, warmup: 3, idle: 12, books: 10, clients: 1 };
+  let database: Options['database'] = 'postgres';
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]?.replace(/^--/, '') ?? '';
+    if (name === 'database') {
+      const value = argv[i + 1];
+      if (value !== 'postgres' && value !== 'pglite') throw new Error('--database is postgres or pglite.');
+      database = value;
+      continue;
+    }
     const value = Number(argv[i + 1]?.replace(/_/g, ''));
     if (!(name in values) || !Number.isInteger(value) || value < 1) {
       throw new Error(
-        'Usage: tsx bench/src/subscriptions.ts [--subscribers N] [--rate R] [--seconds S] [--warmup S] [--idle S] [--books B] [--clients T]',
+        'Usage: tsx bench/src/subscriptions.ts [--subscribers N] [--rate R] [--seconds S] [--warmup S] [--idle S] [--books B] [--clients T] [--database postgres|pglite]',
       );
     }
     values[name] = value;
   }
   if (values.books! > 100) throw new Error('--books is at most 100 (one subscription watches at most 100 books).');
-  return values as unknown as Options;
+  return { ...(values as Omit<Options, 'database'>), database };
 }
 
 const options = flags(process.argv.slice(2).filter((arg) => arg !== '--'));
@@ -191,7 +203,13 @@ function percentile(sorted: Float64Array, p: number): number {
 const loadBefore = loadAverage();
 // The router signs its subgraph calls; the subgraphs, in another process, check them with the public key.
 const keys = CallerTrust.generate().exportPem();
-const subgraphs = new Server('subgraphs', ['subgraphs', String(options.books)], { SHELFWISE_ROUTER_PUBLIC_KEY: keys.publicKey });
+const databaseUrl =
+  options.database === 'postgres'
+    ? (getEnvOptional('BENCH_DATABASE_URL') ?? getEnvOptional('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/postgres')
+    : null;
+const subgraphs = new Server('subgraphs', ['subgraphs', String(options.books), ...(databaseUrl ? [databaseUrl] : [])], {
+  SHELFWISE_ROUTER_PUBLIC_KEY: keys.publicKey,
+});
 let router: Server | undefined;
 const clients: Client[] = [];
 const bus = new RedisBus({ url: redisUrl, prefix });

@@ -2,8 +2,10 @@
  * The server side of `bench/src/subscriptions.ts`, in processes of its own so that the router's CPU time
  * is the router's alone: the subscribers live in the parent, and the subgraphs in a second child.
  *
- * - `subgraphs`: the whole platform (PGlite, an in-memory bus of its own: the bench's synthetic events
- *   do not reach reservations), with `<books>` books created. Prints `{ subgraphUrls, books }`.
+ * - `subgraphs`: the whole platform (an in-memory bus of its own: the bench's synthetic events do not
+ *   reach reservations), with `<books>` books created. With `<databaseUrl>`, each subgraph gets a fresh
+ *   database of its own on that PostgreSQL server (`shelfwise_bench_subs_<subgraph>_<random>`, dropped at
+ *   stop), as deployed; without, in-memory PGlite. Prints `{ subgraphUrls, books }`.
  * - `router`: one router alone on loopback (anonymous callers only, rate limits off: every subscriber
  *   connects from 127.0.0.1), routing to `<subgraphUrls>` and subscribed to the Redis bus under
  *   `<prefix>`, where the parent publishes. Prints `{ router }`.
@@ -14,14 +16,15 @@
  * Once listening, each answers lines on stdin: `stats` → one JSON line with `process.cpuUsage()` (and,
  * for the router, its subscription counters); `stop` → stops and exits.
  *
- * argv: subgraphs <books> | router <redisUrl> <prefix> <subgraphUrls JSON>
+ * argv: subgraphs <books> [<databaseUrl>] | router <redisUrl> <prefix> <subgraphUrls JSON>
  */
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { configureCallerTrust, createLogger, RedisBus } from '@shelfwise/kit';
+import { configureCallerTrust, createLogger, dropDatabase, RedisBus, SUBGRAPH_NAMES, type SubgraphName } from '@shelfwise/kit';
 import { startRouter } from '@shelfwise/router';
 import { startPlatform } from '@shelfwise/router/platform';
 
-const USAGE = 'Usage: subscriptionsServe.ts subgraphs <books> | router <redisUrl> <prefix> <subgraphUrls JSON>';
+const USAGE = 'Usage: subscriptionsServe.ts subgraphs <books> [<databaseUrl>] | router <redisUrl> <prefix> <subgraphUrls JSON>';
 const [role, ...args] = process.argv.slice(2);
 const logger = createLogger('bench', 'warn');
 
@@ -32,21 +35,47 @@ if (role === 'subgraphs') {
   const books = Number(args[0]);
   if (!Number.isInteger(books) || books < 1) throw new Error(USAGE);
   configureCallerTrust('subgraph');
-  const platform = await startPlatform({ logger });
+  const databaseUrl = args[1];
+  const suffix = randomBytes(4).toString('hex');
+  const databases = databaseUrl
+    ? (Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `shelfwise_bench_subs_${name}_${suffix}`])) as Record<SubgraphName, string>)
+    : null;
+  const dropDatabases = async () => {
+    if (databaseUrl && databases)
+      await Promise.all(Object.values(databases).map((name) => dropDatabase(databaseUrl, name).catch(() => undefined)));
+  };
+  const platform = await startPlatform({
+    logger,
+    ...(databases && {
+      subgraphs: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, { databaseUrl, databaseName: databases[name] }])),
+    }),
+  }).catch(async (err: unknown) => {
+    await dropDatabases();
+    throw err;
+  });
   const created: { id: string; title: string }[] = [];
-  for (let i = 0; i < books; i++) {
-    const book = await platform.subgraphs.books.books.create({
-      isbn: `978${String(2_000_000_000 + i)}`,
-      title: `Watched Book ${String(i).padStart(2, '0')}`,
-      authors: ['Bench Author'],
-      copies: 1,
-    });
-    created.push({ id: book.id, title: book.title });
+  try {
+    for (let i = 0; i < books; i++) {
+      const book = await platform.subgraphs.books.books.create({
+        isbn: `978${String(2_000_000_000 + i)}`,
+        title: `Watched Book ${String(i).padStart(2, '0')}`,
+        authors: ['Bench Author'],
+        copies: 1,
+      });
+      created.push({ id: book.id, title: book.title });
+    }
+  } catch (err) {
+    await platform.stop();
+    await dropDatabases();
+    throw err;
   }
   const subgraphUrls = Object.fromEntries(platform.router.subgraphs.map((route) => [route.name, route.url]));
   process.stdout.write(`${JSON.stringify({ subgraphUrls, books: created })}\n`);
   stats = () => ({ cpu: process.cpuUsage() });
-  stopServer = () => platform.stop();
+  stopServer = async () => {
+    await platform.stop();
+    await dropDatabases();
+  };
 } else if (role === 'router') {
   const [redisUrl, prefix, urls] = args;
   if (!redisUrl || !prefix || !urls) throw new Error(USAGE);
