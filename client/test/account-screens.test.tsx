@@ -7,7 +7,8 @@
  * cache in front of a scripted server.
  */
 import { jest } from '@jest/globals';
-import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import type { ReactNode } from 'react';
 import { Client, Provider, makeErrorResult, makeResult, type Exchange, type Operation, type OperationResult } from 'urql';
 import { filter, fromValue, makeSubject, mergeMap, pipe, type Source } from 'wonka';
 import { cacheExchange } from '@urql/exchange-graphcache';
@@ -16,6 +17,7 @@ import { Bell } from '../src/components/Bell';
 import { formatCents } from '../src/components/ui';
 import { LiveNotifications, TOAST_MS } from '../src/components/LiveNotifications';
 import { Fines, paymentAttemptFor } from '../src/pages/account/Fines';
+import { Notifications } from '../src/pages/Notifications';
 
 type Answer = (operation: Operation) => OperationResult;
 
@@ -182,12 +184,13 @@ describe('live notifications', () => {
     };
   }
 
-  function setup() {
+  function setup(answers: Record<string, Answer> = {}, page?: ReactNode) {
     const events = makeSubject<Record<string, unknown>>();
     const client = scriptedClient(
       {
         BellUnreadCount: (operation) => makeResult(operation, { data: { me: { ...ME, unreadNotificationCount: 2 } } }),
         LiveNotificationsMarkRead: (operation) => makeResult(operation, { data: { markNotificationsRead: 1 } }),
+        ...answers,
       },
       events.source,
     );
@@ -195,6 +198,7 @@ describe('live notifications', () => {
       <Provider value={client}>
         <Bell />
         <LiveNotifications />
+        {page}
       </Provider>,
     );
     // Results reach the screen after the cache's microtasks: let them run inside act().
@@ -240,5 +244,79 @@ describe('live notifications', () => {
     expect(screen.queryByText(/Your hold n1 is ready/)).toBeNull();
     // Dismissing is not reading: the bell still counts it.
     expect(screen.getByRole('link', { name: 'Notifications 3 unread' })).toBeTruthy();
+  });
+
+  /** The inbox's answer: `unread` are unread, the rest read; `unreadOnly` leaves the read ones out. */
+  function inbox(unread: string[], read: string[] = []): Answer {
+    return (operation) => {
+      const unreadOnly = operation.variables?.unreadOnly === true;
+      const nodes = [
+        ...unread.map((id) => notification(id)),
+        ...(unreadOnly ? [] : read.map((id) => ({ ...notification(id), readAt: '2026-11-24T09:00:00.000Z' }))),
+      ];
+      const edges = nodes.map((node) => ({ __typename: 'NotificationEdge', cursor: node.id, node }));
+      const notifications = {
+        __typename: 'NotificationConnection',
+        totalCount: edges.length,
+        edges,
+        pageInfo: { __typename: 'PageInfo', hasNextPage: false, endCursor: edges.at(-1)?.cursor ?? null },
+      };
+      return makeResult(operation, { data: { me: { ...ME, unreadNotificationCount: unread.length, notifications } } });
+    };
+  }
+
+  it('a toast leaves at once when its notification is marked read in the inbox; the others stay', async () => {
+    const notify = setup({ NotificationsInbox: inbox(['n1', 'n2']) }, <Notifications />);
+    const list = await screen.findByRole('list', { name: 'All notifications' });
+    jest.useFakeTimers();
+
+    await notify(notification('n1'));
+    await notify(notification('n2'));
+    const status = document.querySelector('.toasts') as HTMLElement;
+    expect(within(status).getByText(/Your hold n1 is ready/)).toBeTruthy();
+    expect(within(status).getByText(/Your hold n2 is ready/)).toBeTruthy();
+
+    const item = within(list)
+      .getByText(/Your hold n1 is ready/)
+      .closest('li') as HTMLElement;
+    await act(async () => {
+      fireEvent.click(within(item).getByRole('button', { name: 'Mark as read' }));
+      await Promise.resolve();
+    });
+
+    // Long before its timer: the read one is gone, the unread one is still there.
+    expect(within(status).queryByText(/Your hold n1 is ready/)).toBeNull();
+    expect(within(status).getByText(/Your hold n2 is ready/)).toBeTruthy();
+    // The one left keeps its timer and its Dismiss button.
+    fireEvent.click(within(status).getByRole('button', { name: 'Dismiss' }));
+    expect(status.textContent).toBe('');
+  });
+
+  it('"Mark all as read" takes every toast away', async () => {
+    let marked = false;
+    const notify = setup(
+      {
+        NotificationsInbox: (operation) => (marked ? inbox([], ['n1', 'n2']) : inbox(['n1', 'n2']))(operation),
+        LiveNotificationsMarkRead: (operation) => {
+          marked = true;
+          return makeResult(operation, { data: { markNotificationsRead: 2 } });
+        },
+      },
+      <Notifications />,
+    );
+    await screen.findByRole('list', { name: 'All notifications' });
+    jest.useFakeTimers();
+    await notify(notification('n1'));
+    await notify(notification('n2'));
+    const status = document.querySelector('.toasts') as HTMLElement;
+    expect(within(status).getAllByRole('button', { name: 'Dismiss' })).toHaveLength(2);
+
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Mark all as read' }));
+      for (let i = 0; i < 5; i += 1) await Promise.resolve();
+    });
+
+    expect(await screen.findByText('All notifications are marked as read.')).toBeTruthy();
+    expect(status.textContent).toBe('');
   });
 });

@@ -39,7 +39,13 @@ export const cacheOptions: CacheExchangeOpts = {
   },
   resolvers: {
     // Infinite scroll: pages of the same search (same query, filter, sort) are merged into one list.
-    Query: { books: relayPagination(), users: relayPagination(), loans: relayPagination() },
+    Query: {
+      books: relayPagination(),
+      users: relayPagination(),
+      loans: relayPagination(),
+      // A notification by id is the cached entity when there is one (a toast watches whether it was read).
+      notification: (_parent, args) => ({ __typename: 'Notification', id: String(args.id) }),
+    },
     Book: { reviews: relayPagination() },
     User: { notifications: relayPagination() },
   },

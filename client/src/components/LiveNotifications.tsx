@@ -2,10 +2,12 @@
  * The app's one subscription to the signed-in user's notifications. Each arrival is written to the cache
  * (cache/account.ts counts it on the bell and puts it at the top of the inbox) and shown as a toast with a
  * link to where it can be acted on. Toasts leave by themselves after a while, but never while the pointer
- * is over one or focus is inside it, so nobody loses a link they are about to use.
+ * is over one or focus is inside it, so nobody loses a link they are about to use. A toast whose notification
+ * is read meanwhile (in the inbox, with "Mark all as read", in another tab once the inbox is fetched again)
+ * leaves at once: each toast watches its notification's `readAt` in the cache.
  */
-import { useCallback, useEffect, useRef, useState, type FocusEvent } from 'react';
-import { useClient, useMutation } from 'urql';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FocusEvent } from 'react';
+import { useClient, useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { NotificationKind } from '../gql/graphql';
 import { Link } from '../lib/router';
@@ -31,6 +33,19 @@ const NotificationReceivedSubscription = graphql(`
         status
         pickupBy
       }
+    }
+  }
+`);
+
+/**
+ * A toast's notification as the cache has it now, never fetched: the subscription put it there, and
+ * Query.notification resolves to that cached entity (cache/index.ts). Marking it read anywhere updates it.
+ */
+const ToastReadQuery = graphql(`
+  query LiveNotificationsToastRead($id: ID!) {
+    notification(id: $id) {
+      id
+      readAt
     }
   }
 `);
@@ -97,6 +112,13 @@ function Toast({
   const [focused, setFocused] = useState(false);
   const remaining = useRef(TOAST_MS);
   const { id } = notification;
+  const [{ data }] = useQuery({ query: ToastReadQuery, variables: { id }, requestPolicy: 'cache-only' });
+  const read = data?.notification?.readAt != null;
+
+  // Read elsewhere: gone before the next paint, handing focus on if it was inside (the toast is still there).
+  useLayoutEffect(() => {
+    if (read) onDismiss(id, ref.current?.contains(document.activeElement) ?? false);
+  }, [read, id, onDismiss]);
 
   useEffect(() => {
     if (hovered || focused) return;
@@ -167,9 +189,10 @@ export function LiveNotifications() {
 
   const open = useCallback(
     (id: string) => {
-      // Following the link is reading it.
-      void markRead({ ids: [id] });
+      // Following the link is reading it. The toast goes first, so it is not also dismissed as read (which
+      // would hand focus to the next toast while the link's page takes it).
       setToasts((shown) => shown.filter((t) => t.id !== id));
+      void markRead({ ids: [id] });
     },
     [markRead],
   );

@@ -26,6 +26,7 @@ type Documents = {
     "\n  subscription LiveAvailabilityWithCopies($bookIds: [ID!]!) {\n    bookAvailabilityChanged(bookIds: $bookIds) {\n      bookId\n      availableCopies\n      totalCopies\n      book {\n        id\n        availableCopies\n        totalCopies\n        holdQueueLength\n        copies {\n          id\n          status\n        }\n      }\n    }\n  }\n": typeof types.LiveAvailabilityWithCopiesDocument,
     "\n  query BellUnreadCount {\n    me {\n      id\n      unreadNotificationCount\n    }\n  }\n": typeof types.BellUnreadCountDocument,
     "\n  subscription LiveNotificationsReceived {\n    notificationReceived {\n      id\n      kind\n      message\n      createdAt\n      readAt\n      book {\n        id\n        title\n      }\n      loan {\n        id\n        dueAt\n      }\n      reservation {\n        id\n        status\n        pickupBy\n      }\n    }\n  }\n": typeof types.LiveNotificationsReceivedDocument,
+    "\n  query LiveNotificationsToastRead($id: ID!) {\n    notification(id: $id) {\n      id\n      readAt\n    }\n  }\n": typeof types.LiveNotificationsToastReadDocument,
     "\n  mutation LiveNotificationsMarkRead($ids: [ID!]!) {\n    markNotificationsRead(ids: $ids)\n  }\n": typeof types.LiveNotificationsMarkReadDocument,
     "\n  mutation BookPageBorrow($bookId: ID!) {\n    borrowBook(bookId: $bookId) {\n      id\n      dueAt\n      user {\n        id\n      }\n      copy {\n        id\n        status\n      }\n      book {\n        id\n        availableCopies\n        totalCopies\n        holdQueueLength\n      }\n    }\n  }\n": typeof types.BookPageBorrowDocument,
     "\n  mutation BookPageReserve($bookId: ID!) {\n    reserveBook(bookId: $bookId) {\n      id\n      status\n      position\n      user {\n        id\n      }\n      book {\n        id\n        availableCopies\n        totalCopies\n        holdQueueLength\n      }\n    }\n  }\n": typeof types.BookPageReserveDocument,
@@ -88,6 +89,7 @@ const documents: Documents = {
     "\n  subscription LiveAvailabilityWithCopies($bookIds: [ID!]!) {\n    bookAvailabilityChanged(bookIds: $bookIds) {\n      bookId\n      availableCopies\n      totalCopies\n      book {\n        id\n        availableCopies\n        totalCopies\n        holdQueueLength\n        copies {\n          id\n          status\n        }\n      }\n    }\n  }\n": types.LiveAvailabilityWithCopiesDocument,
     "\n  query BellUnreadCount {\n    me {\n      id\n      unreadNotificationCount\n    }\n  }\n": types.BellUnreadCountDocument,
     "\n  subscription LiveNotificationsReceived {\n    notificationReceived {\n      id\n      kind\n      message\n      createdAt\n      readAt\n      book {\n        id\n        title\n      }\n      loan {\n        id\n        dueAt\n      }\n      reservation {\n        id\n        status\n        pickupBy\n      }\n    }\n  }\n": types.LiveNotificationsReceivedDocument,
+    "\n  query LiveNotificationsToastRead($id: ID!) {\n    notification(id: $id) {\n      id\n      readAt\n    }\n  }\n": types.LiveNotificationsToastReadDocument,
     "\n  mutation LiveNotificationsMarkRead($ids: [ID!]!) {\n    markNotificationsRead(ids: $ids)\n  }\n": types.LiveNotificationsMarkReadDocument,
     "\n  mutation BookPageBorrow($bookId: ID!) {\n    borrowBook(bookId: $bookId) {\n      id\n      dueAt\n      user {\n        id\n      }\n      copy {\n        id\n        status\n      }\n      book {\n        id\n        availableCopies\n        totalCopies\n        holdQueueLength\n      }\n    }\n  }\n": types.BookPageBorrowDocument,
     "\n  mutation BookPageReserve($bookId: ID!) {\n    reserveBook(bookId: $bookId) {\n      id\n      status\n      position\n      user {\n        id\n      }\n      book {\n        id\n        availableCopies\n        totalCopies\n        holdQueueLength\n      }\n    }\n  }\n": types.BookPageReserveDocument,
@@ -200,6 +202,10 @@ export function graphql(source: "\n  query BellUnreadCount {\n    me {\n      id
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription LiveNotificationsReceived {\n    notificationReceived {\n      id\n      kind\n      message\n      createdAt\n      readAt\n      book {\n        id\n        title\n      }\n      loan {\n        id\n        dueAt\n      }\n      reservation {\n        id\n        status\n        pickupBy\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription LiveNotificationsReceived {\n    notificationReceived {\n      id\n      kind\n      message\n      createdAt\n      readAt\n      book {\n        id\n        title\n      }\n      loan {\n        id\n        dueAt\n      }\n      reservation {\n        id\n        status\n        pickupBy\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LiveNotificationsToastRead($id: ID!) {\n    notification(id: $id) {\n      id\n      readAt\n    }\n  }\n"): (typeof documents)["\n  query LiveNotificationsToastRead($id: ID!) {\n    notification(id: $id) {\n      id\n      readAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
