@@ -213,6 +213,26 @@ export class NotificationRepository {
   }
 
   /**
+   * Forgets the events processed before `before`, in batches of `batchSize` (one short statement each, so
+   * a large backlog never holds one long lock); returns how many rows went. The inbox keeps every
+   * notification: only the record that an event id was seen goes, so an event redelivered after that
+   * would be applied again — the retention (days) must outlast any redelivery (seconds to minutes: the
+   * consumer's claim timeout, the outbox relays' retries). DUE_SOON and OVERDUE reminders also carry an
+   * `onceKey`, which still stops their second notification.
+   */
+  async pruneProcessedEvents(before: Date, batchSize = 5_000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.prisma.$executeRaw`
+        DELETE FROM "ProcessedEvent" WHERE "id" IN (
+          SELECT "id" FROM "ProcessedEvent" WHERE "processedAt" < (${before.toISOString()}::timestamptz AT TIME ZONE 'UTC') ORDER BY "processedAt" LIMIT ${batchSize}
+        )`;
+      total += deleted;
+      if (deleted < batchSize) return total;
+    }
+  }
+
+  /**
    * Applies one domain event exactly once, in one transaction: claims its id in ProcessedEvent (INSERT …
    * ON CONFLICT DO NOTHING, which waits for a concurrent claim of the same id on another consumer and then
    * finds it taken), then stores the notification unless another event already notified the same thing
