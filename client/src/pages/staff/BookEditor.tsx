@@ -1,9 +1,9 @@
 /**
  * Adding a book (`/staff/books/new`) and looking after one (`/staff/books/:id`): its details, its copies
- * (withdraw, mark lost, add more) and removing it from the catalogue. Server refusals (a taken ISBN, a bad
+ * (withdraw, mark lost — each asked again in place before it is sent — add more) and removing it from the catalogue. Server refusals (a taken ISBN, a bad
  * check digit, copies still out) are shown as written next to the control that caused them.
  */
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { useMutation, useQuery, type CombinedError } from 'urql';
 import { Empty, ErrorMessage, Field, Loading, Notice, PageHeading } from '../../components/ui';
 import { graphql } from '../../gql';
@@ -354,12 +354,14 @@ function DetailsForm({ book }: { book: LoadedBook }) {
 
 /** A button whose accessible name says which copy it acts on ("Withdraw 978…-001") while it reads "Withdraw". */
 function CopyButton({
+  id,
   before,
   after,
   barcode,
   onClick,
   disabled,
 }: {
+  id: string;
   before: string;
   after?: string;
   barcode: string;
@@ -367,11 +369,59 @@ function CopyButton({
   disabled: boolean;
 }) {
   return (
-    <button type="button" className="secondary" onClick={onClick} disabled={disabled}>
+    <button id={id} type="button" className="secondary" onClick={onClick} disabled={disabled}>
       {before}
       <span className="visually-hidden"> {barcode}</span>
       {after ? ` ${after}` : null}
     </button>
+  );
+}
+
+type CopyAction = 'withdraw' | 'lost';
+
+const CONFIRM_WORDS: Record<CopyAction, { question: (barcode: string) => string; confirm: string }> = {
+  withdraw: { question: (barcode) => `Withdraw copy ${barcode}? It leaves the catalogue for good.`, confirm: 'Withdraw copy' },
+  lost: { question: (barcode) => `Mark copy ${barcode} lost?`, confirm: 'Mark copy lost' },
+};
+
+/**
+ * The second step of a copy action, in place of its buttons: the question, then the action and "Keep".
+ * The action button takes focus when it appears; Escape, like Keep, goes back without doing anything.
+ */
+function ConfirmCopyAction({
+  copyId,
+  barcode,
+  action,
+  onConfirm,
+  onKeep,
+}: {
+  copyId: string;
+  barcode: string;
+  action: CopyAction;
+  onConfirm: () => void;
+  onKeep: () => void;
+}) {
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirmButton.current?.focus(), []);
+  const words = CONFIRM_WORDS[action];
+  const questionId = `copy-${copyId}-confirm`;
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    onKeep();
+  };
+  return (
+    <div role="group" aria-labelledby={questionId} onKeyDown={onKeyDown}>
+      <p id={questionId}>{words.question(barcode)}</p>
+      <div className="row">
+        <button ref={confirmButton} type="button" onClick={onConfirm}>
+          {words.confirm}
+        </button>
+        <button type="button" className="secondary" onClick={onKeep}>
+          Keep
+        </button>
+      </div>
+    </div>
   );
 }
 
@@ -380,15 +430,31 @@ function Copies({ book }: { book: LoadedBook }) {
   const [lostResult, markLost] = useMutation(MarkCopyLostMutation);
   const [addResult, addCopies] = useMutation(AddCopiesMutation);
   /** The copy of the last action, so its outcome shows on its row. */
-  const [last, setLast] = useState<{ copyId: string; kind: 'withdraw' | 'lost'; done: boolean } | null>(null);
+  const [last, setLast] = useState<{ copyId: string; kind: CopyAction; done: boolean } | null>(null);
+  /** The copy action waiting for its confirmation; nothing is sent before it. */
+  const [confirming, setConfirming] = useState<{ copyId: string; kind: CopyAction } | null>(null);
+  /** The element to focus once the confirmation has gone (the button it came from, or the row's outcome). */
+  const focusNext = useRef<string | null>(null);
   const [count, setCount] = useState('1');
   const [countError, setCountError] = useState<string | null>(null);
   const [added, setAdded] = useState<string[] | null>(null);
 
-  const act = async (copyId: string, kind: 'withdraw' | 'lost') => {
+  useEffect(() => {
+    if (!focusNext.current) return;
+    document.getElementById(focusNext.current)?.focus();
+    focusNext.current = null;
+  });
+
+  const act = async (copyId: string, kind: CopyAction) => {
+    setConfirming(null);
+    focusNext.current = `copy-${copyId}-outcome`;
     setLast({ copyId, kind, done: false });
     const { data } = kind === 'withdraw' ? await withdraw({ copyId }) : await markLost({ copyId });
     setLast({ copyId, kind, done: Boolean(data) });
+  };
+  const keep = (copyId: string, kind: CopyAction) => {
+    setConfirming(null);
+    focusNext.current = `copy-${copyId}-${kind}`;
   };
   const busy = withdrawResult.fetching || lostResult.fetching;
 
@@ -439,21 +505,40 @@ function Copies({ book }: { book: LoadedBook }) {
                 </td>
                 <td>{COPY_STATUS_WORDS[copy.status] ?? copy.status}</td>
                 <td>
-                  <div className="row">
-                    {(copy.status === 'AVAILABLE' || copy.status === 'LOST') && (
-                      <CopyButton before="Withdraw" barcode={copy.barcode} disabled={busy} onClick={() => void act(copy.id, 'withdraw')} />
-                    )}
-                    {(copy.status === 'AVAILABLE' || copy.status === 'ON_LOAN') && (
-                      <CopyButton
-                        before="Mark"
-                        after="lost"
-                        barcode={copy.barcode}
-                        disabled={busy}
-                        onClick={() => void act(copy.id, 'lost')}
-                      />
-                    )}
+                  {confirming?.copyId === copy.id ? (
+                    <ConfirmCopyAction
+                      copyId={copy.id}
+                      barcode={copy.barcode}
+                      action={confirming.kind}
+                      onConfirm={() => void act(copy.id, confirming.kind)}
+                      onKeep={() => keep(copy.id, confirming.kind)}
+                    />
+                  ) : (
+                    <div className="row">
+                      {(copy.status === 'AVAILABLE' || copy.status === 'LOST') && (
+                        <CopyButton
+                          id={`copy-${copy.id}-withdraw`}
+                          before="Withdraw"
+                          barcode={copy.barcode}
+                          disabled={busy}
+                          onClick={() => setConfirming({ copyId: copy.id, kind: 'withdraw' })}
+                        />
+                      )}
+                      {(copy.status === 'AVAILABLE' || copy.status === 'ON_LOAN') && (
+                        <CopyButton
+                          id={`copy-${copy.id}-lost`}
+                          before="Mark"
+                          after="lost"
+                          barcode={copy.barcode}
+                          disabled={busy}
+                          onClick={() => setConfirming({ copyId: copy.id, kind: 'lost' })}
+                        />
+                      )}
+                    </div>
+                  )}
+                  <div id={`copy-${copy.id}-outcome`} tabIndex={-1} aria-live="polite">
+                    {rowOutcome(copy.id)}
                   </div>
-                  <div aria-live="polite">{rowOutcome(copy.id)}</div>
                 </td>
               </tr>
             ))}
