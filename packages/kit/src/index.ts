@@ -21,3 +21,4 @@ export * from './auth/index.js';
 export * from './access.js';
 export * from './main.js';
 export * from './jobs.js';
+export * from './fines.js';

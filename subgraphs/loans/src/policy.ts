@@ -18,18 +18,39 @@ export const POLICY_LIMITS = {
 export type PolicyField = keyof typeof POLICY_LIMITS;
 export type PolicyChanges = Partial<Record<PolicyField, number>>;
 
+/** How people call each field (the admin screen's labels), for messages; the API key follows in quotes. */
+export const POLICY_LABELS: Record<PolicyField, string> = {
+  loanDays: 'Loan days',
+  maxRenewals: 'Maximum renewals',
+  maxActiveLoans: 'Maximum active loans',
+  finePerOverdueDayCents: 'Fine per overdue day (cents)',
+  maxFinePerLoanCents: 'Maximum fine per loan (cents)',
+  holdPickupDays: 'Hold pickup days',
+  maxBalanceCents: 'Maximum balance to borrow (cents)',
+};
+
 /**
  * Checks an admin's policy changes: every given field a whole number in its range; null means "leave it".
- * Returns only the fields to change. BAD_USER_INPUT names the field and its range.
+ * The fine cap per loan may not exceed `maxFineCents`, the largest single fine payments accepts
+ * (SHELFWISE_MAX_FINE_CENTS), or the fines of such loans could never be charged. Returns only the fields
+ * to change. BAD_USER_INPUT names the field (label and key) and its range.
  */
-export function validatePolicyChanges(input: Partial<Record<PolicyField, number | null | undefined>>): PolicyChanges {
+export function validatePolicyChanges(
+  input: Partial<Record<PolicyField, number | null | undefined>>,
+  maxFineCents: number = POLICY_LIMITS.maxFinePerLoanCents[1],
+): PolicyChanges {
   const changes: PolicyChanges = {};
   for (const field of Object.keys(POLICY_LIMITS) as PolicyField[]) {
     const value = input[field];
     if (value === null || value === undefined) continue;
-    const [min, max] = POLICY_LIMITS[field];
+    const [min, limit] = POLICY_LIMITS[field];
+    const max = field === 'maxFinePerLoanCents' ? Math.min(limit, maxFineCents) : limit;
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw badInput(`"${field}" must be a whole number from ${min} to ${max}; got ${value}.`, { field });
+      const why =
+        field === 'maxFinePerLoanCents' && max < limit
+          ? ' (no single fine may be larger: SHELFWISE_MAX_FINE_CENTS, set by the operator)'
+          : '';
+      throw badInput(`${POLICY_LABELS[field]} ("${field}") must be a whole number from ${min} to ${max}${why}; got ${value}.`, { field });
     }
     changes[field] = value;
   }

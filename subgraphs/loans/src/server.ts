@@ -3,6 +3,7 @@ import {
   createLogger,
   getEnvNum,
   InMemoryBus,
+  maxFineCentsFromEnv,
   PeriodicJob,
   ServiceClient,
   ServiceClock,
@@ -45,6 +46,8 @@ export function circulationSettingsFromEnv(env: NodeJS.ProcessEnv = process.env)
 }
 
 export interface LoansOptions extends ServiceOptions {
+  /** The largest single fine payments accepts; default SHELFWISE_MAX_FINE_CENTS (as payments reads it). */
+  maxFineCents?: number;
   /** Overrides the SHELFWISE_LOANS_* settings (tests). */
   circulation?: Partial<CirculationSettings>;
   /** Test seam between saga steps (see SagaHooks); never set in production. */
@@ -73,7 +76,7 @@ export async function start(options: LoansOptions = {}): Promise<LoansHandle> {
   const settings = { ...circulationSettingsFromEnv(), ...options.circulation };
   const database = await openLoansDatabase({ ...options, logger });
   const loans = new LoanRepository(database.prisma);
-  const policies = new PolicyRepository(database.prisma);
+  const policies = new PolicyRepository(database.prisma, options.maxFineCents ?? maxFineCentsFromEnv());
   const client = new ServiceClient('loans', options.services ?? subgraphDirectoryFromEnv(), logger);
   const circulation = new Circulation({
     loans,

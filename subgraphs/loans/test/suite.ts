@@ -416,7 +416,16 @@ export function describeLoansSubgraph(
           expect([input, codes(res)]).toEqual([input, ['BAD_USER_INPUT']]);
         }
         const bad = await update('PATRON', { loanDays: 0 }, admin());
-        expect(bad.errors?.[0]?.message).toMatch(/"loanDays" must be a whole number from 1 to 365/);
+        expect(bad.errors?.[0]?.message).toBe('Loan days ("loanDays") must be a whole number from 1 to 365; got 0.');
+        expect(bad.errors?.[0]?.extensions?.field).toBe('loanDays');
+        // Above the largest single fine payments accepts (SHELFWISE_MAX_FINE_CENTS, 100,000 by default),
+        // such a loan's fine could never be charged.
+        const aboveFines = await update('PATRON', { maxFinePerLoanCents: 100_001 }, admin());
+        expect(codes(aboveFines)).toEqual(['BAD_USER_INPUT']);
+        expect(aboveFines.errors?.[0]?.message).toBe(
+          'Maximum fine per loan (cents) ("maxFinePerLoanCents") must be a whole number from 0 to 100000 ' +
+            '(no single fine may be larger: SHELFWISE_MAX_FINE_CENTS, set by the operator); got 100001.',
+        );
         expect(codes(await update('PATRON', { loanDays: 7 }, staff()))).toEqual(['FORBIDDEN']);
         expect(codes(await update('PATRON', { loanDays: 7 }, as(alice)))).toEqual(['FORBIDDEN']);
         expect(codes(await update('PATRON', { loanDays: 7 }, {}))).toEqual(['UNAUTHENTICATED']);

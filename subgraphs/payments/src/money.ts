@@ -1,4 +1,6 @@
-import { badInput, getEnvNum, getEnvStr } from '@shelfwise/kit';
+import { badInput, checkMaxFineCents, getEnvStr, maxFineCentsFromEnv } from '@shelfwise/kit';
+
+export { DEFAULT_MAX_FINE_CENTS, MAX_FINE_CENTS_CEILING } from '@shelfwise/kit';
 
 /**
  * Money in Shelfwise is whole cents (minor units) of one configured currency, held in JavaScript numbers
@@ -13,13 +15,6 @@ export interface MoneyConfig {
 }
 
 export const DEFAULT_CURRENCY = 'EUR';
-/** 1 000.00 in the library's currency: enough to replace an expensive book. */
-export const DEFAULT_MAX_FINE_CENTS = 100_000;
-/**
- * No configuration may raise a single fine above 10 000.00: with at most {@link MAX_FINES_PER_PAYMENT}
- * fines per payment a payment's total stays far inside a 32-bit GraphQL Int / Postgres INTEGER.
- */
-export const MAX_FINE_CENTS_CEILING = 1_000_000;
 /** A payment settles 1 to 100 fines. */
 export const MAX_FINES_PER_PAYMENT = 100;
 /** Notes, waiver reasons: plain text up to this many characters. */
@@ -31,15 +26,14 @@ export const MAX_DAYS_OVERDUE = 36_500;
 export function moneyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MoneyConfig {
   return checkMoneyConfig({
     currency: getEnvStr('SHELFWISE_CURRENCY', DEFAULT_CURRENCY, env).toUpperCase(),
-    maxFineCents: getEnvNum('SHELFWISE_MAX_FINE_CENTS', DEFAULT_MAX_FINE_CENTS, env),
+    maxFineCents: maxFineCentsFromEnv(env),
   });
 }
 
 export function checkMoneyConfig(config: MoneyConfig): MoneyConfig {
   if (!/^[A-Z]{3}$/.test(config.currency))
     throw new Error(`SHELFWISE_CURRENCY must be a three-letter ISO 4217 code such as EUR or USD, got "${config.currency}".`);
-  if (!Number.isSafeInteger(config.maxFineCents) || config.maxFineCents < 1 || config.maxFineCents > MAX_FINE_CENTS_CEILING)
-    throw new Error(`SHELFWISE_MAX_FINE_CENTS must be a whole number from 1 to ${MAX_FINE_CENTS_CEILING}, got ${config.maxFineCents}.`);
+  checkMaxFineCents(config.maxFineCents);
   return config;
 }
 

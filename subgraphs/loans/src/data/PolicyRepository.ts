@@ -10,7 +10,14 @@ import type { PrismaClient } from './client.js';
  * table has three rows), so a change made through another instance applies at once.
  */
 export class PolicyRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /**
+   * @param maxFineCents the largest single fine payments accepts (SHELFWISE_MAX_FINE_CENTS): no policy's
+   *   fine cap per loan may exceed it (validatePolicyChanges).
+   */
+  constructor(
+    private readonly prisma: PrismaClient,
+    readonly maxFineCents: number,
+  ) {}
 
   /** The lending rules of every role, in role order (PATRON, LIBRARIAN, ADMIN). */
   async all(): Promise<LoanPolicyModel[]> {

@@ -54,5 +54,5 @@ export const Mutation: MutationResolvers = {
     const loan = await ownLoan(loanId, requireViewer(context.viewer), context);
     return context.circulation.renew(loan);
   },
-  updateLoanPolicy: (_parent, { role, input }, { policies }) => policies.update(role, validatePolicyChanges(input)),
+  updateLoanPolicy: (_parent, { role, input }, { policies }) => policies.update(role, validatePolicyChanges(input, policies.maxFineCents)),
 };
