@@ -1,26 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { InMemoryBus, ServiceClock, type DomainEvent } from '@shelfwise/kit';
+import { InMemoryBus, type DomainEvent } from '@shelfwise/kit';
+import { FrozenClock } from '@shelfwise/testkit';
 import { start, type NotificationsHandle } from '../src/server.js';
 import { DAY_MS, deliver, domainEvent } from './events.js';
 
 const HOUR_MS = 3_600_000;
-
-/** A test clock that stands still until moved. */
-class MovableClock extends ServiceClock {
-  private at = Date.parse('2026-11-29T10:00:00.000Z');
-
-  constructor() {
-    super(true);
-  }
-
-  override now(): Date {
-    return new Date(this.at);
-  }
-
-  move(ms: number): void {
-    this.at += ms;
-  }
-}
 
 const fineEvent = (userId: string): DomainEvent => {
   const fineId = randomUUID();
@@ -38,7 +22,8 @@ const fineEvent = (userId: string): DomainEvent => {
 
 describe('processed-event pruning (PGlite)', () => {
   const bus = new InMemoryBus();
-  const clock = new MovableClock();
+  const clock = new FrozenClock();
+  const move = (ms: number) => clock.advance(ms / 1000);
   let service: NotificationsHandle;
 
   const recorded = async (ids: string[]) =>
@@ -58,10 +43,10 @@ describe('processed-event pruning (PGlite)', () => {
     const patron = randomUUID();
     const old = fineEvent(patron);
     await deliver(bus, service, [old]);
-    clock.move(12 * HOUR_MS);
+    move(12 * HOUR_MS);
     const recent = fineEvent(patron);
     await deliver(bus, service, [recent]);
-    clock.move(13 * HOUR_MS); // old: 25 h, recent: 13 h
+    move(13 * HOUR_MS); // old: 25 h, recent: 13 h
 
     expect(await service.pruning.runNow()).toBe(1);
     expect(await recorded([old.id, recent.id])).toEqual([recent.id]);
@@ -79,7 +64,7 @@ describe('processed-event pruning (PGlite)', () => {
     const events = Array.from({ length: 7 }, () => fineEvent(patron));
     await deliver(bus, service, events);
     const later = fineEvent(patron);
-    clock.move(HOUR_MS);
+    move(HOUR_MS);
     await deliver(bus, service, [later]);
     const cutOff = new Date(clock.now().getTime() - HOUR_MS / 2);
     const older = () => service.database.prisma.processedEvent.count({ where: { processedAt: { lt: cutOff } } });
@@ -97,7 +82,7 @@ describe('processed-event pruning (PGlite)', () => {
     try {
       const event = fineEvent(randomUUID());
       await deliver(keeping, keeper, [event]);
-      clock.move(400 * DAY_MS);
+      move(400 * DAY_MS);
       expect(await keeper.pruning.runNow()).toBe(0);
       expect(await keeper.database.prisma.processedEvent.count({ where: { id: event.id } })).toBe(1);
     } finally {
