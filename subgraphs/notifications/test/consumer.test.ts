@@ -15,7 +15,7 @@ import { eventually, graphql } from '@shelfwise/testkit';
 import { DEFAULT_PREFERENCES } from '../src/data/NotificationRepository.js';
 import { formatAmount, planNotification } from '../src/messages.js';
 import { start, type NotificationsHandle } from '../src/server.js';
-import { deliver, domainEvent, dueSoonSeries, nextTurn } from './events.js';
+import { deliver, domainEvent, dueSoonSeries, fineAssessedEvent, nextTurn } from './events.js';
 
 /** A test clock that stands still until moved. */
 class FrozenClock extends ServiceClock {
@@ -219,17 +219,7 @@ describe('notifications consumer (PGlite, in-process bus)', () => {
   });
 
   describe('fines (FINE_ASSESSED domain events from payments)', () => {
-    const fineEvent = (userId: string, fineId = randomUUID()): DomainEvent =>
-      domainEvent({
-        id: `FINE_ASSESSED:${fineId}`,
-        type: 'FINE_ASSESSED',
-        userId,
-        fineId,
-        loanId: randomUUID(),
-        bookId: randomUUID(),
-        source: 'payments',
-        data: { amountCents: 300, currency: 'USD', reason: 'OVERDUE', daysOverdue: 3 },
-      });
+    const fineEvent = fineAssessedEvent;
 
     it('notifies once per fine, also when the same fine is announced again', async () => {
       const patron = randomUUID();

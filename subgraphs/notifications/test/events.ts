@@ -40,6 +40,20 @@ export function dueSoonSeries(
   return events;
 }
 
+/** A FINE_ASSESSED event as payments emits it: 3.00 USD for a loan 3 days late (id `FINE_ASSESSED:<fineId>`). */
+export function fineAssessedEvent(userId: string, fineId = randomUUID()): DomainEvent {
+  return domainEvent({
+    id: `FINE_ASSESSED:${fineId}`,
+    type: 'FINE_ASSESSED',
+    userId,
+    fineId,
+    loanId: randomUUID(),
+    bookId: randomUUID(),
+    source: 'payments',
+    data: { amountCents: 300, currency: 'USD', reason: 'OVERDUE', daysOverdue: 3 },
+  });
+}
+
 /** The next turn of the event loop, when the in-process bus has handed out what was published before. */
 export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

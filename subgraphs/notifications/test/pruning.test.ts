@@ -1,24 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { InMemoryBus, type DomainEvent } from '@shelfwise/kit';
+import { InMemoryBus } from '@shelfwise/kit';
 import { FrozenClock } from '@shelfwise/testkit';
 import { start, type NotificationsHandle } from '../src/server.js';
-import { DAY_MS, deliver, domainEvent } from './events.js';
+import { DAY_MS, deliver, fineAssessedEvent as fineEvent } from './events.js';
 
 const HOUR_MS = 3_600_000;
-
-const fineEvent = (userId: string): DomainEvent => {
-  const fineId = randomUUID();
-  return domainEvent({
-    id: `FINE_ASSESSED:${fineId}`,
-    type: 'FINE_ASSESSED',
-    userId,
-    fineId,
-    loanId: randomUUID(),
-    bookId: randomUUID(),
-    source: 'payments',
-    data: { amountCents: 300, currency: 'USD', reason: 'OVERDUE', daysOverdue: 3 },
-  });
-};
 
 describe('processed-event pruning (PGlite)', () => {
   const bus = new InMemoryBus();
