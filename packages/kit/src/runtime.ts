@@ -43,19 +43,17 @@ export interface ServiceOptions {
 }
 
 /**
- * The PostgreSQL pool size of subgraph `name`: SHELFWISE_<NAME>_DB_POOL_SIZE, else SHELFWISE_DB_POOL_SIZE,
- * else unset (db.ts's default of 10). A pool no larger than the database's CPUs serves a CPU-bound load
- * (catalogue search) with less contention than one connection per concurrent request
+ * The PostgreSQL pool size of a subgraph from SHELFWISE_DB_POOL_SIZE (1–1000), else unset (db.ts's
+ * default of 10). Each service process reads its own environment, so separately deployed services (e.g.
+ * docker-compose) size their pools one by one. A pool no larger than the database's CPUs serves a
+ * CPU-bound load (catalogue search) with less contention than one connection per concurrent request
  * (docs/benchmarks.md, "Search").
  */
-export function poolSizeFromEnv(name: SubgraphName, env: NodeJS.ProcessEnv = process.env): number | undefined {
-  for (const variable of [`SHELFWISE_${name.toUpperCase()}_DB_POOL_SIZE`, 'SHELFWISE_DB_POOL_SIZE']) {
-    if (getEnvOptional(variable, env) === undefined) continue;
-    const size = getEnvNum(variable, undefined, env);
-    if (size < 1 || size > 1000) throw new Error(`Environment variable ${variable} must be between 1 and 1000, got ${size}.`);
-    return size;
-  }
-  return undefined;
+export function poolSizeFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (getEnvOptional('SHELFWISE_DB_POOL_SIZE', env) === undefined) return undefined;
+  const size = getEnvNum('SHELFWISE_DB_POOL_SIZE', undefined, env);
+  if (size < 1 || size > 1000) throw new Error(`Environment variable SHELFWISE_DB_POOL_SIZE must be between 1 and 1000, got ${size}.`);
+  return size;
 }
 
 /**
@@ -69,7 +67,7 @@ export function serviceOptionsFromEnv(
 ): Required<Pick<ServiceOptions, 'port' | 'host' | 'bus' | 'clock' | 'logger' | 'services'>> & ServiceOptions {
   const logger = createLogger(name);
   const databaseUrl = getEnvOptional('DATABASE_URL', env);
-  const poolSize = databaseUrl ? poolSizeFromEnv(name, env) : undefined;
+  const poolSize = databaseUrl ? poolSizeFromEnv(env) : undefined;
   return {
     port: getEnvNum(`SHELFWISE_${name.toUpperCase()}_PORT`, subgraphInfo(name).port, env),
     host: getEnvStr('SHELFWISE_BIND_HOST', '127.0.0.1', env),

@@ -93,27 +93,24 @@ describe('env helpers', () => {
   describe('database pool size', () => {
     const server = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-    it('is unset by default (db.ts keeps 10), shared by SHELFWISE_DB_POOL_SIZE, overridden per subgraph', () => {
-      expect(poolSizeFromEnv('books', {})).toBeUndefined();
-      expect(poolSizeFromEnv('books', { SHELFWISE_DB_POOL_SIZE: '4' })).toBe(4);
-      expect(poolSizeFromEnv('books', { SHELFWISE_DB_POOL_SIZE: '4', SHELFWISE_BOOKS_DB_POOL_SIZE: '3' })).toBe(3);
-      expect(poolSizeFromEnv('loans', { SHELFWISE_DB_POOL_SIZE: '4', SHELFWISE_BOOKS_DB_POOL_SIZE: '3' })).toBe(4);
+    it('is unset by default (db.ts keeps 10) and read from SHELFWISE_DB_POOL_SIZE', () => {
+      expect(poolSizeFromEnv({})).toBeUndefined();
+      expect(poolSizeFromEnv({ SHELFWISE_DB_POOL_SIZE: '3' })).toBe(3);
     });
 
     it('refuses a size that is not a whole number from 1 to 1000, naming the variable', () => {
-      expect(() => poolSizeFromEnv('books', { SHELFWISE_BOOKS_DB_POOL_SIZE: '0' })).toThrow(
-        'Environment variable SHELFWISE_BOOKS_DB_POOL_SIZE must be between 1 and 1000, got 0.',
+      expect(() => poolSizeFromEnv({ SHELFWISE_DB_POOL_SIZE: '0' })).toThrow(
+        'Environment variable SHELFWISE_DB_POOL_SIZE must be between 1 and 1000, got 0.',
       );
-      expect(() => poolSizeFromEnv('books', { SHELFWISE_DB_POOL_SIZE: 'three' })).toThrow(/SHELFWISE_DB_POOL_SIZE must be a whole number/);
+      expect(() => poolSizeFromEnv({ SHELFWISE_DB_POOL_SIZE: 'three' })).toThrow(/SHELFWISE_DB_POOL_SIZE must be a whole number/);
     });
 
     it('reaches the service options with a PostgreSQL server, and is ignored on the embedded PGlite', async () => {
       const bus = new InMemoryBus();
       try {
-        const postgres = serviceOptionsFromEnv('books', { DATABASE_URL: server, SHELFWISE_BOOKS_DB_POOL_SIZE: '3' }, { bus });
-        expect(postgres.poolSize).toBe(3);
+        expect(serviceOptionsFromEnv('books', { DATABASE_URL: server, SHELFWISE_DB_POOL_SIZE: '3' }, { bus }).poolSize).toBe(3);
         expect(serviceOptionsFromEnv('books', { DATABASE_URL: server }, { bus }).poolSize).toBeUndefined();
-        expect(serviceOptionsFromEnv('books', { SHELFWISE_BOOKS_DB_POOL_SIZE: '3' }, { bus }).poolSize).toBeUndefined();
+        expect(serviceOptionsFromEnv('books', { SHELFWISE_DB_POOL_SIZE: '3' }, { bus }).poolSize).toBeUndefined();
       } finally {
         await bus.dispose();
       }
