@@ -6,10 +6,9 @@
  * configuration: a client whose only network is a scripted exchange, so each test states what the server
  * answered and reads back what every screen would then see from the cache.
  */
-import { Client, gql, makeResult, type Exchange, type Operation, type OperationResult } from 'urql';
-import { filter, fromValue, makeSubject, mergeMap, pipe, type Source, type Subject } from 'wonka';
-import { cacheOptions } from '../src/cache';
-import { cacheExchange } from '@urql/exchange-graphcache';
+import { gql, makeResult, type Client, type Operation } from 'urql';
+import { makeSubject, type Subject } from 'wonka';
+import { operationName, scriptedClient, unscripted } from './scripted';
 
 type Answer = (operation: Operation) => Record<string, unknown>;
 
@@ -21,38 +20,19 @@ interface Harness {
   notify(notification: Record<string, unknown>): void;
 }
 
-function operationName(operation: Operation): string {
-  for (const definition of operation.query.definitions) {
-    if (definition.kind === 'OperationDefinition') return definition.name?.value ?? '';
-  }
-  return '';
-}
-
 /** A client with the app's cache in front of a scripted server (`answers` by operation name). */
 function harness(answers: Record<string, Answer>): Harness {
   const sent: string[] = [];
   const events: Subject<Record<string, unknown>> = makeSubject();
-  const subscriptions: Operation[] = [];
-  const server: Exchange = () => (operations$) =>
-    pipe(
-      operations$,
-      filter((operation) => operation.kind !== 'teardown'),
-      mergeMap((operation): Source<OperationResult> => {
-        const name = operationName(operation);
-        sent.push(name);
-        if (operation.kind === 'subscription') {
-          subscriptions.push(operation);
-          return pipe(
-            events.source,
-            mergeMap((notification) => fromValue(makeResult(operation, { data: { notificationReceived: notification } }))),
-          );
-        }
-        const answer = answers[name];
-        if (!answer) throw new Error(`No scripted answer for ${name}`);
-        return fromValue(makeResult(operation, { data: answer(operation) }));
-      }),
-    );
-  const client = new Client({ url: 'http://test.invalid/graphql', exchanges: [cacheExchange(cacheOptions), server] });
+  const client = scriptedClient({
+    events: events.source,
+    seen: (operation) => sent.push(operationName(operation)),
+    respond: (operation) => {
+      const answer = answers[operationName(operation)];
+      if (!answer) throw unscripted(operation);
+      return makeResult(operation, { data: answer(operation) });
+    },
+  });
   return { client, sent, notify: (notification) => events.next(notification) };
 }
 

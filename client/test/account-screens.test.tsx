@@ -9,43 +9,26 @@
 import { jest } from '@jest/globals';
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { ReactNode } from 'react';
-import { Client, Provider, makeErrorResult, makeResult, type Exchange, type Operation, type OperationResult } from 'urql';
-import { filter, fromValue, makeSubject, mergeMap, pipe, type Source } from 'wonka';
-import { cacheExchange } from '@urql/exchange-graphcache';
-import { cacheOptions } from '../src/cache';
+import { Provider, makeErrorResult, makeResult, type Client, type Operation, type OperationResult } from 'urql';
+import { makeSubject, type Source } from 'wonka';
 import { Bell } from '../src/components/Bell';
 import { formatCents } from '../src/components/ui';
 import { LiveNotifications, TOAST_MS } from '../src/components/LiveNotifications';
 import { Fines, paymentAttemptFor } from '../src/pages/account/Fines';
 import { Notifications } from '../src/pages/Notifications';
+import { operationName, scriptedClient, unscripted } from './scripted';
 
 type Answer = (operation: Operation) => OperationResult;
 
-function operationName(operation: Operation): string {
-  for (const definition of operation.query.definitions) {
-    if (definition.kind === 'OperationDefinition') return definition.name?.value ?? '';
-  }
-  return '';
-}
-
-function scriptedClient(answers: Record<string, Answer>, events?: Source<Record<string, unknown>>): Client {
-  const server: Exchange = () => (operations$) =>
-    pipe(
-      operations$,
-      filter((operation) => operation.kind !== 'teardown'),
-      mergeMap((operation): Source<OperationResult> => {
-        if (operation.kind === 'subscription' && events) {
-          return pipe(
-            events,
-            mergeMap((notification) => fromValue(makeResult(operation, { data: { notificationReceived: notification } }))),
-          );
-        }
-        const answer = answers[operationName(operation)];
-        if (!answer) throw new Error(`No scripted answer for ${operationName(operation)}`);
-        return fromValue(answer(operation));
-      }),
-    );
-  return new Client({ url: 'http://test.invalid/graphql', exchanges: [cacheExchange(cacheOptions), server] });
+function scriptedClientOf(answers: Record<string, Answer>, events?: Source<Record<string, unknown>>): Client {
+  return scriptedClient({
+    events,
+    respond: (operation) => {
+      const answer = answers[operationName(operation)];
+      if (!answer) throw unscripted(operation);
+      return answer(operation);
+    },
+  });
 }
 
 const ME = { __typename: 'User', id: 'u1' };
@@ -80,7 +63,7 @@ describe('Fines: paying', () => {
   function setup(payAnswers: ((operation: Operation) => OperationResult)[]) {
     const keys: string[] = [];
     const paid = new Set<string>();
-    const client = scriptedClient({
+    const client = scriptedClientOf({
       AccountFines: (operation) =>
         makeResult(operation, {
           data: {
@@ -186,7 +169,7 @@ describe('live notifications', () => {
 
   function setup(answers: Record<string, Answer> = {}, page?: ReactNode) {
     const events = makeSubject<Record<string, unknown>>();
-    const client = scriptedClient(
+    const client = scriptedClientOf(
       {
         BellUnreadCount: (operation) => makeResult(operation, { data: { me: { ...ME, unreadNotificationCount: 2 } } }),
         LiveNotificationsMarkRead: (operation) => makeResult(operation, { data: { markNotificationsRead: 1 } }),

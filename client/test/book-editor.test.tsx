@@ -7,18 +7,9 @@
  * cache in front of a scripted server that records the mutations it gets.
  */
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { Client, Provider, makeResult, type Exchange, type Operation, type OperationResult } from 'urql';
-import { filter, fromValue, mergeMap, pipe, type Source } from 'wonka';
-import { cacheExchange } from '@urql/exchange-graphcache';
-import { cacheOptions } from '../src/cache';
+import { Provider, makeResult } from 'urql';
 import { BookEditor } from '../src/pages/staff/BookEditor';
-
-function operationName(operation: Operation): string {
-  for (const definition of operation.query.definitions) {
-    if (definition.kind === 'OperationDefinition') return definition.name?.value ?? '';
-  }
-  return '';
-}
+import { operationName, scriptedClient, unscripted } from './scripted';
 
 const copy = (id: string, barcode: string, status: string) => ({ __typename: 'Copy', id, barcode, status });
 
@@ -46,27 +37,23 @@ function changed(copyId: string, status: string) {
 
 function setup() {
   const mutations: { name: string; variables: unknown }[] = [];
-  const server: Exchange = () => (operations$) =>
-    pipe(
-      operations$,
-      filter((operation) => operation.kind !== 'teardown'),
-      mergeMap((operation): Source<OperationResult> => {
-        const name = operationName(operation);
-        if (operation.kind === 'mutation') mutations.push({ name, variables: operation.variables });
-        const copyId = String((operation.variables as { copyId?: string } | undefined)?.copyId);
-        switch (name) {
-          case 'StaffBookEditor':
-            return fromValue(makeResult(operation, { data: { book: BOOK } }));
-          case 'StaffWithdrawCopy':
-            return fromValue(makeResult(operation, { data: { withdrawCopy: changed(copyId, 'WITHDRAWN') } }));
-          case 'StaffMarkCopyLost':
-            return fromValue(makeResult(operation, { data: { markCopyLost: changed(copyId, 'LOST') } }));
-          default:
-            throw new Error(`No scripted answer for ${name}`);
-        }
-      }),
-    );
-  const client = new Client({ url: 'http://test.invalid/graphql', exchanges: [cacheExchange(cacheOptions), server] });
+  const client = scriptedClient({
+    respond: (operation) => {
+      const name = operationName(operation);
+      if (operation.kind === 'mutation') mutations.push({ name, variables: operation.variables });
+      const copyId = String((operation.variables as { copyId?: string } | undefined)?.copyId);
+      switch (name) {
+        case 'StaffBookEditor':
+          return makeResult(operation, { data: { book: BOOK } });
+        case 'StaffWithdrawCopy':
+          return makeResult(operation, { data: { withdrawCopy: changed(copyId, 'WITHDRAWN') } });
+        case 'StaffMarkCopyLost':
+          return makeResult(operation, { data: { markCopyLost: changed(copyId, 'LOST') } });
+        default:
+          throw unscripted(operation);
+      }
+    },
+  });
   render(
     <Provider value={client}>
       <BookEditor id="b1" />
